@@ -1,0 +1,14 @@
+"""Application config: wires the system checks and the settings reload."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ResetkitConfig(AppConfig):
+    name = "resetkit"
+    label = "resetkit"
+    verbose_name = _("Password reset")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from resetkit import checks, conf  # noqa: F401  (registers checks and the reload receiver)

@@ -1,0 +1,139 @@
+"""The contract every token store keeps.
+
+A store holds outstanding reset tokens between the request and the confirm step. Like Django's
+``BaseCache`` it has a small required core (:meth:`create_token`, :meth:`get_token`,
+:meth:`consume_token`, :meth:`revoke_user_tokens`) and defaults for the rest. Every store:
+
+* keeps a keyed digest of the token, never the token (:mod:`resetkit.digests`);
+* enforces expiry on every read and deletes an expired token when it is presented;
+* consumes atomically: of any number of concurrent consumers of one token, one wins;
+* takes "now" from :func:`django.utils.timezone.now`, so tests can move time.
+
+Stores know nothing of DRF: they work from a plain Django view or a task.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from resetkit.digests import candidate_digests, token_digest
+
+
+class ResetTokenLike(Protocol):
+    """What views, signals and receivers may rely on, whatever the store."""
+
+    key: str | None
+    digest: str
+    user: Any
+    created_at: datetime
+    ip_address: str | None
+    user_agent: str
+
+    @property
+    def expires_at(self) -> datetime: ...
+
+
+@dataclass
+class ResetToken:
+    """An outstanding token of a store that has no model of its own (the cache store)."""
+
+    key: str | None
+    digest: str
+    user: Any
+    created_at: datetime
+    expires_at: datetime
+    ip_address: str | None = None
+    user_agent: str = ""
+    # Store-private data (the cache store's revocation stamp); not part of the contract.
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __str__(self) -> str:
+        return f"Password reset token for user {self.user}"
+
+
+class BaseTokenStore:
+    """Base class for token stores; subclasses implement the four required methods."""
+
+    def __init__(self, **options: Any) -> None:
+        if options:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} got unknown option(s): {', '.join(sorted(options))}."
+            )
+
+    # -- required ----------------------------------------------------------------------------
+
+    def create_token(
+        self, user: Any, key: str, *, ip_address: str | None = None, user_agent: str = ""
+    ) -> ResetTokenLike:
+        """Store a new token for ``user`` and return it with ``.key`` set to ``key``."""
+        raise NotImplementedError(
+            "subclasses of BaseTokenStore must provide a create_token() method"
+        )
+
+    def get_token(self, key: str) -> ResetTokenLike | None:
+        """Return the live token for ``key`` (with ``.user`` loaded), or ``None``.
+
+        An expired token is deleted here and reported as ``None``.
+        """
+        raise NotImplementedError("subclasses of BaseTokenStore must provide a get_token() method")
+
+    def consume_token(self, token: ResetTokenLike) -> bool:
+        """Remove ``token``; return ``True`` for exactly one of any concurrent callers."""
+        raise NotImplementedError(
+            "subclasses of BaseTokenStore must provide a consume_token() method"
+        )
+
+    def revoke_user_tokens(self, user: Any) -> None:
+        """Make every outstanding token of ``user`` unusable."""
+        raise NotImplementedError(
+            "subclasses of BaseTokenStore must provide a revoke_user_tokens() method"
+        )
+
+    # -- defaulted ---------------------------------------------------------------------------
+
+    def clear_expired(self, limit: int | None = None) -> int:
+        """Delete up to ``limit`` expired tokens (all when ``None``); return how many.
+
+        The default suits stores whose entries expire by themselves, such as a cache.
+        """
+        return 0
+
+    def now(self) -> datetime:
+        """The current time; the seam tests move."""
+        return timezone.now()
+
+    def get_expiry_delta(self) -> timedelta:
+        """How long a token lives, from ``TOKEN_EXPIRY_HOURS`` at call time."""
+        from resetkit.conf import resetkit_settings
+
+        hours = resetkit_settings.TOKEN_EXPIRY_HOURS
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0:
+            raise ImproperlyConfigured(
+                f"{resetkit_settings.source_of('TOKEN_EXPIRY_HOURS')} must be a number of hours "
+                f">= 0, not {hours!r}."
+            )
+        return timedelta(hours=hours)
+
+    def get_expiry_seconds(self) -> int:
+        """The token lifetime in whole seconds (rounded up), for stores with a TTL."""
+        return math.ceil(self.get_expiry_delta().total_seconds())
+
+    def expires_at(self, created_at: datetime) -> datetime:
+        return created_at + self.get_expiry_delta()
+
+    def is_expired(self, created_at: datetime) -> bool:
+        return self.now() > self.expires_at(created_at)
+
+    def make_digest(self, key: str) -> str:
+        """The digest a new token is stored under."""
+        return token_digest(key)
+
+    def lookup_digests(self, key: str) -> list[str]:
+        """Every digest an existing token may be stored under (secret key rotation)."""
+        return candidate_digests(key)

@@ -1,0 +1,124 @@
+"""One settings object for resetkit, read at call time.
+
+Projects configure ``RESETKIT = {...}``. Every flat setting name of django-rest-passwordreset is
+honoured as an alias, so a migrated settings file keeps working; a key in ``RESETKIT`` wins over
+its alias. Values are looked up on first use and forgotten whenever Django's ``setting_changed``
+fires, so ``override_settings`` reaches views that were imported long before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from resetkit.loading import clear_import_cache
+
+SETTING_NAME = "RESETKIT"
+
+DEFAULTS: dict[str, Any] = {
+    # Hours a token stays valid, counted from its creation.
+    "TOKEN_EXPIRY_HOURS": 24,
+    # True: the request endpoint answers 200 whatever the account. False: legacy 400 for an
+    # unknown or ineligible account (an account-existence oracle; kept for migrations only).
+    "NO_INFORMATION_LEAKAGE": True,
+    # Only users with a usable password may reset (e.g. not LDAP-only accounts).
+    "REQUIRE_USABLE_PASSWORD": True,
+    # User model field compared (case-insensitively) with the submitted e-mail.
+    "LOOKUP_FIELD": "email",
+    # request.META key holding the client address; the first entry of a comma list is used.
+    "IP_ADDRESS_HEADER": "REMOTE_ADDR",
+    # request.META key holding the user agent.
+    "USER_AGENT_HEADER": "HTTP_USER_AGENT",
+    # Dotted path, class, or {"CLASS": ..., "OPTIONS": {...}}.
+    "TOKEN_GENERATOR": "resetkit.generators.RandomStringTokenGenerator",
+    # None: resetkit's request-token throttle (3/day per client address).
+    # []: DRF's DEFAULT_THROTTLE_CLASSES. A list: those classes (dotted paths or classes).
+    "THROTTLE_CLASSES": None,
+    # Add "username" and "email" to a successful validate answer.
+    "USER_DETAILS_ON_VALIDATION": False,
+    # Dotted path, class, or {"CLASS": ..., "OPTIONS": {...}}.
+    "TOKEN_STORE": "resetkit.backends.orm.ORMTokenStore",
+    # Rows removed per statement by the clearresetpasswodtokens command.
+    "CLEANUP_BATCH_SIZE": 1000,
+}
+
+# RESETKIT key -> the flat name django-rest-passwordreset reads.
+LEGACY_ALIASES: dict[str, str] = {
+    "TOKEN_EXPIRY_HOURS": "DJANGO_REST_MULTITOKENAUTH_RESET_TOKEN_EXPIRY_TIME",
+    "NO_INFORMATION_LEAKAGE": "DJANGO_REST_PASSWORDRESET_NO_INFORMATION_LEAKAGE",
+    "REQUIRE_USABLE_PASSWORD": "DJANGO_REST_MULTITOKENAUTH_REQUIRE_USABLE_PASSWORD",
+    "LOOKUP_FIELD": "DJANGO_REST_LOOKUP_FIELD",
+    "IP_ADDRESS_HEADER": "DJANGO_REST_PASSWORDRESET_IP_ADDRESS_HEADER",
+    "USER_AGENT_HEADER": "DJANGO_REST_PASSWORDRESET_HTTP_USER_AGENT_HEADER",
+    "TOKEN_GENERATOR": "DJANGO_REST_PASSWORDRESET_TOKEN_CONFIG",
+    "THROTTLE_CLASSES": "DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES",
+    "USER_DETAILS_ON_VALIDATION": "DJANGO_REST_PASSWORDRESET_USER_DETAILS_ON_VALIDATION",
+}
+
+_MISSING = object()
+
+
+class ResetkitSettings:
+    """Attribute access to resetkit's settings: ``resetkit_settings.TOKEN_EXPIRY_HOURS``."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def user_settings(self) -> Mapping[str, Any]:
+        """The project's ``RESETKIT`` dict, with unknown keys rejected by name."""
+        value = getattr(settings, SETTING_NAME, None) or {}
+        if not isinstance(value, Mapping):
+            raise ImproperlyConfigured(
+                f"{SETTING_NAME} must be a dict, not {type(value).__name__}."
+            )
+        unknown = sorted(set(value) - set(DEFAULTS))
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{SETTING_NAME} has unknown key(s): {', '.join(map(repr, unknown))}. "
+                f"Known keys: {', '.join(sorted(DEFAULTS))}."
+            )
+        return value
+
+    def source_of(self, name: str) -> str:
+        """Say where a value comes from: ``RESETKIT['X']``, the flat alias, or the default."""
+        if name in self.user_settings:
+            return f"{SETTING_NAME}[{name!r}]"
+        alias = LEGACY_ALIASES.get(name)
+        if alias and hasattr(settings, alias):
+            return alias
+        return f"{SETTING_NAME}[{name!r}] (default)"
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Invalid resetkit setting: {name!r}")
+        try:
+            return self._cache[name]
+        except KeyError:
+            pass
+        value = self.user_settings.get(name, _MISSING)
+        if value is _MISSING:
+            alias = LEGACY_ALIASES.get(name)
+            value = getattr(settings, alias, _MISSING) if alias else _MISSING
+        if value is _MISSING:
+            value = DEFAULTS[name]
+        self._cache[name] = value
+        return value
+
+    def reload(self) -> None:
+        self._cache.clear()
+        clear_import_cache()
+
+
+resetkit_settings = ResetkitSettings()
+
+
+@receiver(setting_changed)
+def _reload_on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTING_NAME or setting in LEGACY_ALIASES.values() or setting == "CACHES":
+        resetkit_settings.reload()

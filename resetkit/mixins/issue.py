@@ -1,0 +1,142 @@
+"""Step one: a client names an account; every eligible matching account gets a token."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+
+from resetkit.backends import ResetTokenLike
+from resetkit.conf import resetkit_settings
+from resetkit.mixins.base import ResetFlowMixin
+from resetkit.signals import reset_password_token_created
+from resetkit.throttling import get_password_reset_request_token_throttle_classes
+
+logger = logging.getLogger("resetkit")
+
+NO_ACCOUNT_ERROR = _(
+    "We couldn't find an account associated with that email. Please try a different e-mail address."
+)
+
+
+def identifiers_match(submitted: str, stored: str) -> bool:
+    """Compare two identifiers as Unicode TR 36 recommends: NFKC, then casefold.
+
+    The database's case-insensitive match is looser than this in places (and differs between
+    databases); this check keeps a look-alike address from receiving another account's token.
+    """
+    return (
+        unicodedata.normalize("NFKC", submitted).casefold()
+        == unicodedata.normalize("NFKC", stored).casefold()
+    )
+
+
+class TokenIssueMixin(ResetFlowMixin):
+    """Issue reset tokens. Expects a ``GenericAPIView`` whose serializer has an ``email`` field.
+
+    Skeleton: validate input → clear a batch of expired tokens → find the accounts → issue a
+    token for each → deliver each → respond. Every step is a hook below.
+    """
+
+    #: At most this many expired tokens are removed per request, so its cost stays flat.
+    expired_cleanup_batch_size: int = 100
+
+    def issue_tokens(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)  # type: ignore[attr-defined]
+        serializer.is_valid(raise_exception=True)
+        self.clear_expired_tokens()
+        users = self.get_users_for_reset(self.get_lookup_value(serializer.validated_data))
+        if not users:
+            self.handle_no_eligible_account(serializer.validated_data)
+        tokens = [self.issue_token(user) for user in users]
+        for token in tokens:
+            self.deliver_token(token)
+        return self.get_issue_response(tokens)
+
+    def get_default_throttle_classes(self) -> Sequence[type[BaseThrottle]]:
+        """``THROTTLE_CLASSES``: resetkit's 3/day throttle by default, ``[]`` for DRF's."""
+        return get_password_reset_request_token_throttle_classes()
+
+    def clear_expired_tokens(self) -> None:
+        """Remove a small batch of the oldest expired tokens (never the whole backlog)."""
+        self.get_token_store().clear_expired(limit=self.expired_cleanup_batch_size)
+
+    def get_lookup_field(self) -> str:
+        """Return the user model field searched, from ``LOOKUP_FIELD``."""
+        field: str = resetkit_settings.LOOKUP_FIELD
+        return field
+
+    def get_lookup_value(self, validated_data: Mapping[str, Any]) -> str:
+        """Return what the client submitted to find the account by."""
+        return str(validated_data["email"])
+
+    def get_users_for_reset(self, value: str) -> list[Any]:
+        """Return every eligible account whose lookup field matches ``value``.
+
+        Override to find accounts another way (a username, a phone number on a profile).
+        """
+        field = self.get_lookup_field()
+        candidates = self.get_user_queryset().filter(**{f"{field}__iexact": value})
+        return [
+            user
+            for user in candidates
+            if self.is_user_eligible(user) and identifiers_match(value, str(getattr(user, field)))
+        ]
+
+    def handle_no_eligible_account(self, validated_data: Mapping[str, Any]) -> None:
+        """Answer like any other request, unless ``NO_INFORMATION_LEAKAGE`` is off (legacy 400)."""
+        if not resetkit_settings.NO_INFORMATION_LEAKAGE:
+            raise exceptions.ValidationError({"email": [NO_ACCOUNT_ERROR]})
+
+    def issue_token(self, user: Any) -> ResetTokenLike:
+        """Generate a token for ``user`` and keep its digest in the store."""
+        return self.get_token_store().create_token(
+            user,
+            self.get_token_generator().generate_token(),
+            ip_address=self.get_client_ip(),
+            user_agent=self.get_user_agent(),
+        )
+
+    def get_client_ip(self) -> str | None:
+        """Return the client address from ``IP_ADDRESS_HEADER`` (first of a comma list), or
+        ``None`` when it is not an IP address. Used for the record only, never for trust."""
+        raw = str(self.request.META.get(resetkit_settings.IP_ADDRESS_HEADER, "") or "")  # type: ignore[attr-defined]
+        candidate = raw.split(",")[0].strip()
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            return None
+
+    def get_user_agent(self) -> str:
+        """Return the client's user agent from ``USER_AGENT_HEADER``."""
+        return str(self.request.META.get(resetkit_settings.USER_AGENT_HEADER, "") or "")  # type: ignore[attr-defined]
+
+    def deliver_token(self, token: ResetTokenLike) -> None:
+        """Send ``reset_password_token_created``; receivers e-mail or text the token.
+
+        A receiver that raises is logged and does not change the answer: a failure only real
+        accounts can produce would tell an attacker which addresses exist.
+        """
+        results = reset_password_token_created.send_robust(
+            sender=self.__class__, instance=self, reset_password_token=token
+        )
+        for receiver, result in results:
+            if isinstance(result, Exception):
+                logger.error(
+                    "resetkit: delivery receiver %s failed for user pk=%s",
+                    getattr(receiver, "__qualname__", receiver),
+                    token.user.pk,
+                    exc_info=result,
+                )
+
+    def get_issue_response(self, tokens: Sequence[ResetTokenLike]) -> Response:
+        """Return the answer; by default the same whatever was found."""
+        return Response({"status": "OK"})

@@ -1,0 +1,36 @@
+"""Step two (optional for clients): is this token still good?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from resetkit.backends import ResetTokenLike
+from resetkit.conf import resetkit_settings
+from resetkit.mixins.base import ResetFlowMixin
+
+
+class TokenValidateMixin(ResetFlowMixin):
+    """Check a token without using it. Expects a serializer with a ``token`` field.
+
+    Skeleton: validate input → find the live token of an eligible user (else the generic 404)
+    → respond.
+    """
+
+    def validate_token(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)  # type: ignore[attr-defined]
+        serializer.is_valid(raise_exception=True)
+        token = self.get_valid_token(serializer.validated_data["token"])
+        return self.get_validate_response(token)
+
+    def get_validate_response(self, token: ResetTokenLike) -> Response:
+        """Return the answer for a good token; with ``USER_DETAILS_ON_VALIDATION`` it names the
+        account, so a reset page can greet the user."""
+        data: dict[str, Any] = {"status": "OK"}
+        if resetkit_settings.USER_DETAILS_ON_VALIDATION:
+            user = token.user
+            data["username"] = user.get_username()
+            data["email"] = getattr(user, user.get_email_field_name(), "")
+        return Response(data)

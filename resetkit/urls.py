@@ -1,0 +1,39 @@
+"""URLs of the three endpoints: ``include("resetkit.urls", namespace="password_reset")``."""
+
+from typing import Any
+
+from django.urls import path
+
+from resetkit.views import (
+    ResetPasswordConfirmViewSet,
+    ResetPasswordRequestTokenViewSet,
+    ResetPasswordValidateTokenViewSet,
+    reset_password_confirm,
+    reset_password_request_token,
+    reset_password_validate_token,
+)
+
+app_name = "password_reset"
+
+urlpatterns = [
+    path("validate_token/", reset_password_validate_token, name="reset-password-validate"),
+    path("confirm/", reset_password_confirm, name="reset-password-confirm"),
+    path("", reset_password_request_token, name="reset-password-request"),
+]
+
+
+def add_reset_password_urls_to_router(router: Any, base_path: str = "") -> None:
+    """Register the three ViewSets on a DRF router under ``base_path``.
+
+    Basenames are ``reset-password-validate``, ``reset-password-confirm`` and
+    ``reset-password-request``, so ``reverse("reset-password-request-list")`` finds them.
+    """
+    router.register(
+        f"{base_path}/validate_token",
+        ResetPasswordValidateTokenViewSet,
+        basename="reset-password-validate",
+    )
+    router.register(
+        f"{base_path}/confirm", ResetPasswordConfirmViewSet, basename="reset-password-confirm"
+    )
+    router.register(base_path, ResetPasswordRequestTokenViewSet, basename="reset-password-request")
