@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -78,16 +78,20 @@ class TokenIssueMixin(ResetFlowMixin):
         """Return what the client submitted to find the account by."""
         return str(validated_data["email"])
 
-    def get_users_for_reset(self, value: str) -> list[Any]:
-        """Return every eligible account whose lookup field matches ``value``.
+    def get_candidate_users(self, value: str) -> Iterable[Any]:
+        """Return the accounts the database matches case-insensitively on the lookup field.
 
-        Override to find accounts another way (a username, a phone number on a profile).
+        Override to find accounts another way (a phone number on a profile, say).
         """
         field = self.get_lookup_field()
-        candidates = self.get_user_queryset().filter(**{f"{field}__iexact": value})
+        return self.get_user_queryset().filter(**{f"{field}__iexact": value})
+
+    def get_users_for_reset(self, value: str) -> list[Any]:
+        """Return the candidates that are eligible and really match ``value``."""
+        field = self.get_lookup_field()
         return [
             user
-            for user in candidates
+            for user in self.get_candidate_users(value)
             if self.is_user_eligible(user) and identifiers_match(value, str(getattr(user, field)))
         ]
 
