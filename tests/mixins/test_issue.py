@@ -115,7 +115,7 @@ def test_bad_store_class_names_the_view(user) -> None:
     from django.core.exceptions import ImproperlyConfigured
 
     view = ResetPasswordRequestToken.as_view(token_store_class="builtins.dict")
-    with pytest.raises(ImproperlyConfigured, match="ResetPasswordRequestToken.token_store_class"):
+    with pytest.raises(ImproperlyConfigured, match=r"ResetPasswordRequestToken\.token_store_class"):
         post(view, {"email": "alice@example.com"})
 
 
@@ -216,7 +216,11 @@ def test_database_match_is_confirmed_by_unicode_comparison(make_user, signals) -
 )
 def test_bad_input_is_a_4xx_with_a_json_body(api_client, user, signals, body, content_type):
     response = api_client.generic(
-        "POST", "/api/password_reset/", body, content_type=content_type, HTTP_ACCEPT="application/json"
+        "POST",
+        "/api/password_reset/",
+        body,
+        content_type=content_type,
+        HTTP_ACCEPT="application/json",
     )
     assert status.HTTP_400_BAD_REQUEST <= response.status_code < 500
     assert isinstance(response.json(), dict)
@@ -224,9 +228,13 @@ def test_bad_input_is_a_4xx_with_a_json_body(api_client, user, signals, body, co
 
 
 def test_form_encoded_and_multipart_bodies_work(api_client, user, signals) -> None:
-    assert api_client.post("/api/password_reset/", {"email": "alice@example.com"}).status_code == 200
+    assert (
+        api_client.post("/api/password_reset/", {"email": "alice@example.com"}).status_code == 200
+    )
     response = api_client.post(
-        "/api/password_reset/", "email=alice%40example.com", content_type="application/x-www-form-urlencoded"
+        "/api/password_reset/",
+        "email=alice%40example.com",
+        content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 200
     assert len(signals.created) == 2

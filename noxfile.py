@@ -1,0 +1,108 @@
+"""Compatibility matrix: the test suite against each supported Django / DRF / Python triple.
+
+Run with ``make compat`` (or ``nox`` from the repository root); ``nox --list`` shows the
+cells, ``nox -s "tests(py3.12-django6.0-drf3.17)"`` runs one cell, and ``nox -- -k confirm``
+passes arguments to pytest.
+Each cell runs the default configuration (SQLite, locmem cache, ``auth.User``); the
+service-backed runs are ``make test-services``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import nox
+
+# (Python, Django, Django REST framework): the oldest supported pair on the oldest
+# supported Python, then each newer Django with the DRF released for it.
+MATRIX = [
+    ("3.10", "5.2", "3.16"),
+    ("3.12", "6.0", "3.17"),
+    ("3.12", "6.1", "3.18"),
+]
+
+SHOW_VERSIONS = (
+    "import django, rest_framework; "
+    "print('Django', django.__version__, '/ DRF', rest_framework.__version__)"
+)
+
+# What the suite needs besides the package: a `test` extra if pyproject.toml has one,
+# otherwise the `dev` extra without the linters and type checkers.
+TOOLING = {"ruff", "mypy", "django-stubs", "djangorestframework-stubs", "nox"}
+
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = True
+# A cell whose interpreter is missing fails the run instead of being skipped, and nox
+# never downloads interpreters behind our back: a green matrix means every cell ran.
+nox.options.error_on_missing_interpreters = True
+nox.options.download_python = "never"
+
+
+def _version_key(path: Path) -> tuple[int, ...]:
+    # ".../versions/3.10.13/bin/python3.10" -> (3, 10, 13); non-numeric parts sort first.
+    return tuple(int(part) if part.isdigit() else -1 for part in path.parents[1].name.split("."))
+
+
+def _expose_pyenv_interpreters(versions: set[str]) -> None:
+    """Put pyenv-installed ``pythonX.Y`` interpreters on PATH where only shims would be found.
+
+    A pyenv shim answers to ``python3.10`` only when 3.10 is the selected version, so nox
+    would find the shim and fail to create the virtualenv. The real interpreter's
+    directory, prepended to PATH, makes every installed version discoverable.
+    """
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    for version in sorted(versions):
+        found = shutil.which(f"python{version}")
+        if found and "shims" not in Path(found).parts:
+            continue
+        candidates = sorted(
+            pyenv_root.glob(f"versions/{version}.*/bin/python{version}"), key=_version_key
+        )
+        if candidates:
+            path = os.environ.get("PATH", "")
+            os.environ["PATH"] = os.pathsep.join([str(candidates[-1].parent), path])
+
+
+def _test_requirements() -> list[str]:
+    extras = nox.project.load_toml("pyproject.toml")["project"]["optional-dependencies"]
+    if "test" in extras:
+        return list(extras["test"])
+    return [
+        req for req in extras["dev"] if re.split(r"[\s\[<>=!~;]", req, maxsplit=1)[0] not in TOOLING
+    ]
+
+
+_expose_pyenv_interpreters({python for python, _, _ in MATRIX})
+
+
+@nox.session
+@nox.parametrize(
+    ("python", "django", "drf"),
+    [
+        nox.param(python, django, drf, id=f"py{python}-django{django}-drf{drf}")
+        for python, django, drf in MATRIX
+    ],
+)
+def tests(session: nox.Session, django: str, drf: str) -> None:
+    """Run the test suite with one pinned Django / DRF pair."""
+    session.install(
+        "-e",
+        ".",
+        *_test_requirements(),
+        f"Django~={django}.0",
+        f"djangorestframework~={drf}.0",
+    )
+    session.run("python", "-c", SHOW_VERSIONS)
+    session.run(
+        "pytest",
+        "-q",
+        *session.posargs,
+        env={
+            "RESETKIT_TEST_DB": "sqlite",
+            "RESETKIT_TEST_CACHE": "locmem",
+            "RESETKIT_TEST_USER_MODEL": "auth",
+        },
+    )
