@@ -8,6 +8,7 @@ see the token); they can be deleted, which revokes them.
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +19,9 @@ from resetkit.models import ResetPasswordToken
 class ResetPasswordTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "created_at", "expires_at", "ip_address", "user_agent")
     list_select_related = ("user",)
-    search_fields = ("user__email",)
+    # Resolved per request from the user model (see get_search_fields), so a custom user
+    # whose e-mail field is not called "email" can still be searched.
+    search_fields = ()
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     exclude = ("digest",)
@@ -27,6 +30,14 @@ class ResetPasswordTokenAdmin(admin.ModelAdmin):
     @admin.display(description=_("expires at"))
     def expires_at(self, obj: ResetPasswordToken) -> Any:
         return obj.expires_at
+
+    def get_search_fields(self, request: HttpRequest) -> list[str] | tuple[str, ...]:
+        """Search by the user's e-mail field and username field, whatever they are called."""
+        if self.search_fields:
+            return self.search_fields
+        user_model = get_user_model()
+        names = [user_model.get_email_field_name(), user_model.USERNAME_FIELD]
+        return tuple(f"user__{name}" for name in dict.fromkeys(names))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -45,6 +45,19 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_STORE": "resetkit.backends.orm.ORMTokenStore",
     # Rows removed per statement by the clearresetpasswodtokens command.
     "CLEANUP_BATCH_SIZE": 1000,
+    # True: the request endpoint answers at once and looks up, issues and delivers after the
+    # response has been sent, so its timing says nothing about the account. False: before.
+    "ISSUE_AFTER_RESPONSE": True,
+    # New tokens one account may receive, in DRF's rate syntax; None: no limit. Requests over
+    # the budget get the usual answer and issue nothing.
+    "ACCOUNT_TOKEN_RATE": "3/hour",
+    # Throttles of the validate and confirm endpoints (dotted paths or classes);
+    # None: DRF's DEFAULT_THROTTLE_CLASSES.
+    "VALIDATE_THROTTLE_CLASSES": None,
+    "CONFIRM_THROTTLE_CLASSES": None,
+    # Callables (or dotted paths) called with the user after a successful reset, inside its
+    # transaction, to end other credentials (API tokens, refresh tokens, sessions).
+    "POST_RESET_REVOKERS": [],
 }
 
 # RESETKIT key -> the flat name django-rest-passwordreset reads.
@@ -72,7 +85,10 @@ class ResetkitSettings:
     @property
     def user_settings(self) -> Mapping[str, Any]:
         """The project's ``RESETKIT`` dict, with unknown keys rejected by name."""
-        value = getattr(settings, SETTING_NAME, None) or {}
+        value = getattr(settings, SETTING_NAME, None)
+        if value is None:
+            return {}
+        # Checked before truthiness: ``RESETKIT = []`` or ``""`` is a mistake, not "no settings".
         if not isinstance(value, Mapping):
             raise ImproperlyConfigured(
                 f"{SETTING_NAME} must be a dict, not {type(value).__name__}."

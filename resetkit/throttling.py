@@ -1,10 +1,17 @@
-"""Throttling of the request-token endpoint, and the resolver of its configured classes.
+"""Throttles of the three endpoints, the resolver of their settings, and the account budget.
 
-``THROTTLE_CLASSES`` (upstream ``DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES``):
+``THROTTLE_CLASSES`` (upstream ``DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES``), request endpoint:
 
 * unset (``None``): :class:`ResetPasswordRequestTokenThrottle`, 3/day per client address;
 * ``[]``: DRF's ``DEFAULT_THROTTLE_CLASSES``, read at call time;
 * a list (or one dotted path): exactly those classes.
+
+``VALIDATE_THROTTLE_CLASSES`` / ``CONFIRM_THROTTLE_CLASSES``: unset follows DRF's
+``DEFAULT_THROTTLE_CLASSES``; a list replaces them (for short numeric codes, use
+:class:`ResetPasswordValidateTokenThrottle` and :class:`ResetPasswordConfirmThrottle`).
+
+Every throttle here identifies a client by ``REMOTE_ADDR``, or by the entry DRF's
+``NUM_PROXIES`` designates: never by a header the client can set.
 """
 
 from __future__ import annotations
@@ -20,7 +27,10 @@ __all__ = [
     "REQUEST_TOKEN_SCOPE",
     "RESET_CONFIRM_SCOPE",
     "VALIDATE_TOKEN_SCOPE",
+    "AccountTokenBudget",
+    "ResetPasswordConfirmThrottle",
     "ResetPasswordRequestTokenThrottle",
+    "ResetPasswordValidateTokenThrottle",
     "get_password_reset_request_token_throttle_classes",
 ]
 
@@ -29,16 +39,14 @@ VALIDATE_TOKEN_SCOPE = "django-rest-passwordreset-validate-token"
 RESET_CONFIRM_SCOPE = "django-rest-passwordreset-confirm"
 
 
-class ResetPasswordRequestTokenThrottle(UserRateThrottle):
-    """3 requests a day per client address, unless ``DEFAULT_THROTTLE_RATES`` sets the scope.
+class ClientAddressRateThrottle(SimpleRateThrottle):
+    """A scoped rate per client address, with a built-in default rate.
 
-    The rate is read at call time (DRF's throttles bind it at import), and the client is
-    identified by ``REMOTE_ADDR`` unless DRF's ``NUM_PROXIES`` says which proxies to trust:
-    a client-sent ``X-Forwarded-For`` must not buy a fresh budget.
+    The scope's entry in ``DEFAULT_THROTTLE_RATES`` wins over ``default_rate``; rates are read
+    at call time (DRF binds them at import).
     """
 
-    scope = REQUEST_TOKEN_SCOPE
-    default_rate = "3/day"
+    default_rate: str | None = None
 
     def get_rate(self) -> str | None:
         rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES or {}
@@ -51,17 +59,100 @@ class ResetPasswordRequestTokenThrottle(UserRateThrottle):
             return str(request.META.get("REMOTE_ADDR", ""))
         return super().get_ident(request)
 
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-def _resolve(value: Any) -> type[BaseThrottle]:
+
+class ResetPasswordRequestTokenThrottle(ClientAddressRateThrottle, UserRateThrottle):
+    """3 requests a day per client address (scope ``django-rest-passwordreset-request-token``).
+
+    A ``UserRateThrottle``, as upstream's is; the endpoint authenticates nobody, so every
+    caller is counted by address, and a client-sent ``X-Forwarded-For`` buys no fresh budget.
+    """
+
+    scope = REQUEST_TOKEN_SCOPE
+    default_rate = "3/day"
+
+
+class ResetPasswordValidateTokenThrottle(ClientAddressRateThrottle):
+    """30 validations an hour per client address: guessing a short code takes that long."""
+
+    scope = VALIDATE_TOKEN_SCOPE
+    default_rate = "30/hour"
+
+
+class ResetPasswordConfirmThrottle(ClientAddressRateThrottle):
+    """10 confirms an hour per client address (a rejected password counts too)."""
+
+    scope = RESET_CONFIRM_SCOPE
+    default_rate = "10/hour"
+
+
+class AccountTokenBudget:
+    """How many new tokens one account may receive per period (``ACCOUNT_TOKEN_RATE``).
+
+    Throttles per address cannot stop an attacker who rotates addresses from mail-bombing one
+    user; this budget can. It lives in Django's default cache, shared by every server, and
+    counts time with :func:`django.utils.timezone.now`, so tests can move it.
+    """
+
+    cache_format = "resetkit:account-budget:%s"
+
+    def __init__(self, rate: str | None) -> None:
+        self.rate = rate
+        self.num_requests, self.duration = parse_rate(rate) if rate else (0, 0)
+
+    def consume(self, user: Any) -> bool:
+        """Count one new token for ``user``; ``False`` when the budget is spent."""
+        if not self.rate:
+            return True
+        from django.core.cache import cache
+        from django.utils import timezone
+
+        key = self.cache_format % user.pk
+        now = timezone.now().timestamp()
+        history = [stamp for stamp in cache.get(key, []) if stamp > now - self.duration]
+        if len(history) >= self.num_requests:
+            return False
+        history.append(now)
+        cache.set(key, history, self.duration)
+        return True
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"3/hour"`` -> ``(3, 3600)``; the syntax of DRF's throttle rates."""
+    try:
+        count, period = rate.split("/")
+        return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period.strip()[0]]
+    except (AttributeError, ValueError, KeyError, IndexError) as exc:
+        raise ImproperlyConfigured(
+            f"Invalid rate {rate!r}: expected '<number>/<second|minute|hour|day>'."
+        ) from exc
+
+
+def _resolve(value: Any, key: str = "THROTTLE_CLASSES") -> type[BaseThrottle]:
     from resetkit.conf import resetkit_settings
     from resetkit.loading import import_from_setting
 
-    cls = import_from_setting(value, resetkit_settings.source_of("THROTTLE_CLASSES"))
+    cls = import_from_setting(value, resetkit_settings.source_of(key))
     if not isinstance(cls, type):
         raise ImproperlyConfigured(
-            f"{resetkit_settings.source_of('THROTTLE_CLASSES')}: {cls!r} is not a throttle class."
+            f"{resetkit_settings.source_of(key)}: {cls!r} is not a throttle class."
         )
     return cls
+
+
+def get_endpoint_throttle_classes(key: str) -> tuple[type[BaseThrottle], ...]:
+    """Classes named by ``VALIDATE_THROTTLE_CLASSES`` or ``CONFIRM_THROTTLE_CLASSES``, resolved
+    now; DRF's ``DEFAULT_THROTTLE_CLASSES`` when the setting is ``None``."""
+    from resetkit.conf import resetkit_settings
+
+    configured: str | Sequence[Any] | None = getattr(resetkit_settings, key)
+    if configured is None:
+        return get_default_throttle_classes()
+    if isinstance(configured, str):
+        configured = (configured,)
+    return tuple(_resolve(value, key) for value in configured)
 
 
 def get_password_reset_request_token_throttle_classes() -> tuple[type[BaseThrottle], ...]:
@@ -87,20 +178,19 @@ def get_default_throttle_classes() -> tuple[type[BaseThrottle], ...]:
 def instantiate_throttles(classes: Sequence[type[BaseThrottle]]) -> list[BaseThrottle]:
     """Instantiate ``classes`` with DRF's throttle rates as they are now.
 
-    DRF's rate throttles copy ``DEFAULT_THROTTLE_RATES`` into a class attribute at import, so
-    ``override_settings`` and settings changed after start-up never reach them. Each instance
-    gets the current rates instead.
+    DRF's rate throttles copy ``DEFAULT_THROTTLE_RATES`` into a class attribute when
+    ``rest_framework.throttling`` is first imported, and ``AnonRateThrottle`` and friends read
+    their rate in ``__init__``. So each rate throttle gets the current rates on the instance
+    *before* its ``__init__`` runs: otherwise ``override_settings`` or a rate added after start-up
+    is ignored, or raises "No default throttle rate set", depending on import order.
     """
-    throttles = []
+    throttles: list[BaseThrottle] = []
     for cls in classes:
-        throttle = cls()
-        if isinstance(throttle, SimpleRateThrottle):
-            rated: Any = throttle
+        if isinstance(cls, type) and issubclass(cls, SimpleRateThrottle):
+            rated: Any = cls.__new__(cls)
             rated.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-            if getattr(rated, "scope", None) is not None and not isinstance(
-                rated, ResetPasswordRequestTokenThrottle
-            ):
-                rated.rate = rated.get_rate()
-                rated.num_requests, rated.duration = rated.parse_rate(rated.rate)
-        throttles.append(throttle)
+            cls.__init__(rated)
+            throttles.append(rated)
+        else:
+            throttles.append(cls())
     return throttles

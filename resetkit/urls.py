@@ -28,12 +28,17 @@ def add_reset_password_urls_to_router(router: Any, base_path: str = "") -> None:
     Basenames are ``reset-password-validate``, ``reset-password-confirm`` and
     ``reset-password-request``, so ``reverse("reset-password-request-list")`` finds them.
     """
+    prefix = base_path.strip("/")
+
+    def under(path: str) -> str:
+        return f"{prefix}/{path}" if prefix else path
+
     router.register(
-        f"{base_path}/validate_token",
+        under("validate_token"),
         ResetPasswordValidateTokenViewSet,
         basename="reset-password-validate",
     )
     router.register(
-        f"{base_path}/confirm", ResetPasswordConfirmViewSet, basename="reset-password-confirm"
+        under("confirm"), ResetPasswordConfirmViewSet, basename="reset-password-confirm"
     )
-    router.register(base_path, ResetPasswordRequestTokenViewSet, basename="reset-password-request")
+    router.register(prefix, ResetPasswordRequestTokenViewSet, basename="reset-password-request")

@@ -12,7 +12,7 @@ A service asked for here and unreachable makes the run fail (see ``conftest.py``
 import os
 import tempfile
 
-SECRET_KEY = "resetkit-tests-not-secret"
+SECRET_KEY = "resetkit-tests-not-secret-but-long-enough-for-hs256"
 DEBUG = False
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -26,6 +26,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "rest_framework",
+    # Credentials the post-reset revokers end.
+    "rest_framework.authtoken",
+    "rest_framework_simplejwt.token_blacklist",
     "resetkit",
     "tests.testapp",
 ]

@@ -43,4 +43,11 @@ def get_token_store_class() -> type[BaseTokenStore]:
 def get_token_store(**overrides: Any) -> BaseTokenStore:
     """Build the configured store; ``overrides`` beat the configured ``OPTIONS``."""
     cls, options = _configured()
-    return cls(**{**options, **overrides})
+    try:
+        return cls(**{**options, **overrides})
+    except TypeError as exc:
+        from resetkit.conf import resetkit_settings
+
+        raise ImproperlyConfigured(
+            f"{resetkit_settings.source_of('TOKEN_STORE')}: cannot build {cls.__name__} ({exc})."
+        ) from exc

@@ -32,5 +32,14 @@ def get_token_generator() -> BaseTokenGenerator:
         raise ImproperlyConfigured(
             f"{setting}: {cls!r} has no generate_token() method; subclass BaseTokenGenerator."
         )
-    generator: BaseTokenGenerator = cls(**options)
+    try:
+        generator: BaseTokenGenerator = cls(**options)
+    except ImproperlyConfigured as exc:
+        raise ImproperlyConfigured(f"{setting}: {exc}") from exc
+    except TypeError as exc:
+        # A custom generator whose __init__ does not take the configured OPTIONS.
+        raise ImproperlyConfigured(
+            f"{setting}: {getattr(cls, '__name__', cls)!s} does not accept OPTIONS {options!r} "
+            f"({exc})."
+        ) from exc
     return generator

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
 
 
 class BaseTokenGenerator:
@@ -19,4 +22,17 @@ class BaseTokenGenerator:
     def generate_token(self, *args: Any, **kwargs: Any) -> str:
         raise NotImplementedError(
             "subclasses of BaseTokenGenerator must provide a generate_token() method"
+        )
+
+
+def reject_unknown_options(generator: BaseTokenGenerator, options: Mapping[str, Any]) -> None:
+    """Raise for options a built-in generator does not know.
+
+    A misspelt option (``"min_len"``) silently ignored would leave the token shorter than the
+    project believes, so it is a configuration error instead.
+    """
+    if options:
+        raise ImproperlyConfigured(
+            f"{type(generator).__name__} got unknown option(s): "
+            f"{', '.join(map(repr, sorted(options)))}."
         )

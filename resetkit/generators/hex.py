@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from resetkit.generators.base import BaseTokenGenerator
+from resetkit.generators.base import BaseTokenGenerator, reject_unknown_options
 
 
 class RandomStringTokenGenerator(BaseTokenGenerator):
@@ -17,11 +17,13 @@ class RandomStringTokenGenerator(BaseTokenGenerator):
     than 128 bits. The length itself is drawn with ``secrets`` too.
     """
 
-    def __init__(self, min_length: int = 32, max_length: int = 64, *args: Any, **kwargs: Any):
-        if not isinstance(min_length, int) or not isinstance(max_length, int):
-            raise ImproperlyConfigured(
-                "RandomStringTokenGenerator: min_length and max_length must be integers."
-            )
+    def __init__(self, min_length: int = 32, max_length: int = 64, **options: Any) -> None:
+        reject_unknown_options(self, options)
+        for name, value in (("min_length", min_length), ("max_length", max_length)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ImproperlyConfigured(
+                    f"RandomStringTokenGenerator: {name} must be an integer, not {value!r}."
+                )
         if not 1 <= min_length <= max_length:
             raise ImproperlyConfigured(
                 "RandomStringTokenGenerator: need 1 <= min_length <= max_length, "

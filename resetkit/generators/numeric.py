@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from resetkit.generators.base import BaseTokenGenerator
+from resetkit.generators.base import BaseTokenGenerator, reject_unknown_options
 
 
 class RandomNumberTokenGenerator(BaseTokenGenerator):
@@ -19,16 +19,14 @@ class RandomNumberTokenGenerator(BaseTokenGenerator):
     """
 
     def __init__(
-        self,
-        min_number: int = 10**38,
-        max_number: int = 10**39 - 1,
-        *args: Any,
-        **kwargs: Any,
-    ):
-        if not isinstance(min_number, int) or not isinstance(max_number, int):
-            raise ImproperlyConfigured(
-                "RandomNumberTokenGenerator: min_number and max_number must be integers."
-            )
+        self, min_number: int = 10**38, max_number: int = 10**39 - 1, **options: Any
+    ) -> None:
+        reject_unknown_options(self, options)
+        for name, value in (("min_number", min_number), ("max_number", max_number)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ImproperlyConfigured(
+                    f"RandomNumberTokenGenerator: {name} must be an integer, not {value!r}."
+                )
         if not 0 <= min_number <= max_number:
             raise ImproperlyConfigured(
                 "RandomNumberTokenGenerator: need 0 <= min_number <= max_number, "

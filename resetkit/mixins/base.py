@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -10,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from resetkit.backends import BaseTokenStore, ResetTokenLike, get_token_store
@@ -18,9 +20,26 @@ from resetkit.generators import BaseTokenGenerator, get_token_generator
 from resetkit.loading import import_from_setting
 from resetkit.throttling import get_default_throttle_classes, instantiate_throttles
 
+logger = logging.getLogger("resetkit")
+
 # The same answer for a token that is unknown, expired, consumed or whose user may not reset:
 # the caller learns nothing about which. Worded as django-rest-passwordreset words it.
 INVALID_TOKEN_ERROR = _("The OTP password entered is not valid. Please check and try again.")
+SERVICE_UNAVAILABLE_ERROR = _("Password reset is temporarily unavailable. Please try again later.")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` means a backing service (database, cache) cannot be reached."""
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # redis is an optional extra
+        return False
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError)
 
 
 class ResetFlowMixin:
@@ -37,6 +56,8 @@ class ResetFlowMixin:
     token_store_kwargs: dict[str, Any] | None = None
     #: Generator class (or dotted path); ``None`` uses ``RESETKIT["TOKEN_GENERATOR"]``.
     token_generator_class: type[BaseTokenGenerator] | str | None = None
+    #: Constructor options for ``token_generator_class`` (e.g. ``{"min_number": 100000}``).
+    token_generator_kwargs: dict[str, Any] | None = None
     #: ``None`` resolves the throttles per request (see :meth:`get_default_throttle_classes`).
     throttle_classes: Any = None
 
@@ -75,10 +96,14 @@ class ResetFlowMixin:
         """Return the generator that makes new tokens. Override to vary it per request."""
         if self.token_generator_class is None:
             return get_token_generator()
-        cls = import_from_setting(
-            self.token_generator_class, f"{type(self).__name__}.token_generator_class"
-        )
-        generator: BaseTokenGenerator = cls()
+        where = f"{type(self).__name__}.token_generator_class"
+        cls = import_from_setting(self.token_generator_class, where)
+        if not callable(getattr(cls, "generate_token", None)):
+            raise ImproperlyConfigured(f"{where}: {cls!r} has no generate_token() method.")
+        try:
+            generator: BaseTokenGenerator = cls(**(self.token_generator_kwargs or {}))
+        except (TypeError, ValueError) as exc:
+            raise ImproperlyConfigured(f"{where}: cannot build {cls!r} ({exc}).") from exc
         return generator
 
     # -- users ---------------------------------------------------------------------------------
@@ -124,3 +149,20 @@ class ResetFlowMixin:
         if classes is None:
             classes = self.get_default_throttle_classes()
         return instantiate_throttles(classes)
+
+    # -- outages ---------------------------------------------------------------------------------
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """Answer an unreachable database or cache with a 503, the same for every account."""
+        if is_outage(exc):
+            logger.error(
+                "resetkit: %s could not reach its database or cache: %s",
+                type(self).__name__,
+                exc,
+                exc_info=exc,
+            )
+            return Response(
+                {"detail": SERVICE_UNAVAILABLE_ERROR}, status=503, headers={"Retry-After": "30"}
+            )
+        response: Response = super().handle_exception(exc)  # type: ignore[misc]
+        return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import password_validation
@@ -10,10 +11,13 @@ from django.db import router, transaction
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from resetkit.backends import ResetTokenLike
 from resetkit.mixins.base import ResetFlowMixin
+from resetkit.revokers import get_post_reset_revokers
 from resetkit.signals import post_password_reset, pre_password_reset
+from resetkit.throttling import get_endpoint_throttle_classes
 
 
 class PasswordConfirmMixin(ResetFlowMixin):
@@ -32,6 +36,10 @@ class PasswordConfirmMixin(ResetFlowMixin):
         self.check_password(password, token.user)
         self.perform_reset(token, password)
         return self.get_confirm_response(token)
+
+    def get_default_throttle_classes(self) -> Sequence[type[BaseThrottle]]:
+        """``CONFIRM_THROTTLE_CLASSES``, else DRF's ``DEFAULT_THROTTLE_CLASSES``."""
+        return get_endpoint_throttle_classes("CONFIRM_THROTTLE_CLASSES")
 
     def check_password(self, password: str, user: Any) -> None:
         """Run ``AUTH_PASSWORD_VALIDATORS`` (Django's cached instances); 400 on failure."""
@@ -54,12 +62,19 @@ class PasswordConfirmMixin(ResetFlowMixin):
             pre_password_reset.send(sender=self.__class__, user=user, reset_password_token=token)
             self.set_password(user, password)
             store.revoke_user_tokens(user)
+            self.revoke_other_credentials(user)
         post_password_reset.send(sender=self.__class__, user=user, reset_password_token=token)
 
     def set_password(self, user: Any, password: str) -> None:
         """Hash and save the new password (only the password column is written)."""
         user.set_password(password)
         user.save(update_fields=["password"])
+
+    def revoke_other_credentials(self, user: Any) -> None:
+        """Call each of ``POST_RESET_REVOKERS`` with ``user``, inside the reset's transaction:
+        whoever knew the old password may hold API or refresh tokens made with it."""
+        for revoker in get_post_reset_revokers():
+            revoker(user)
 
     def get_confirm_response(self, token: ResetTokenLike) -> Response:
         """Return the answer after a successful reset."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +18,10 @@ from resetkit.backends import ResetTokenLike
 from resetkit.conf import resetkit_settings
 from resetkit.mixins.base import ResetFlowMixin
 from resetkit.signals import reset_password_token_created
-from resetkit.throttling import get_password_reset_request_token_throttle_classes
+from resetkit.throttling import (
+    AccountTokenBudget,
+    get_password_reset_request_token_throttle_classes,
+)
 
 logger = logging.getLogger("resetkit")
 
@@ -39,11 +42,28 @@ def identifiers_match(submitted: str, stored: str) -> bool:
     )
 
 
+def lookup_values(obj: Any, field: str) -> list[str]:
+    """Read ``field`` off ``obj``, following ``__`` into related objects (``profile__phone``).
+
+    A to-many relation (``groups__name``) gives one value per related object.
+    """
+    name, _, rest = field.partition("__")
+    value = getattr(obj, name, None)
+    if value is None:
+        return []
+    is_related_manager = hasattr(value, "all") and callable(value.all)
+    related = list(value.all()) if is_related_manager else [value]
+    if not rest:
+        return [str(item) for item in related]
+    return [found for item in related for found in lookup_values(item, rest)]
+
+
 class TokenIssueMixin(ResetFlowMixin):
     """Issue reset tokens. Expects a ``GenericAPIView`` whose serializer has an ``email`` field.
 
-    Skeleton: validate input → clear a batch of expired tokens → find the accounts → issue a
-    token for each → deliver each → respond. Every step is a hook below.
+    Skeleton: validate input → answer → then (after the response is sent, by default) clear a
+    batch of expired tokens → find the eligible accounts → issue a token for each within its
+    budget → deliver each. Every step is a hook below.
     """
 
     #: At most this many expired tokens are removed per request, so its cost stays flat.
@@ -52,14 +72,57 @@ class TokenIssueMixin(ResetFlowMixin):
     def issue_tokens(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)  # type: ignore[attr-defined]
         serializer.is_valid(raise_exception=True)
-        self.clear_expired_tokens()
-        users = self.get_users_for_reset(self.get_lookup_value(serializer.validated_data))
-        if not users:
+        value = self.get_lookup_value(serializer.validated_data)
+        if self.should_issue_after_response():
+            # Misconfiguration is raised now, while there is still a request to fail.
+            self.get_token_store()
+            self.get_token_generator()
+            response = self.get_issue_response()
+            self.run_after_response(response, lambda: self.perform_issue(value))
+            return response
+        if not self.perform_issue(value):
             self.handle_no_eligible_account(serializer.validated_data)
-        tokens = [self.issue_token(user) for user in users]
+        return self.get_issue_response()
+
+    def perform_issue(self, value: str) -> bool:
+        """Issue and deliver a token to each eligible account matching ``value`` that has budget
+        left; return whether any eligible account matched."""
+        self.clear_expired_tokens()
+        users = self.get_users_for_reset(value)
+        tokens = [self.issue_token(user) for user in users if self.consume_account_budget(user)]
         for token in tokens:
             self.deliver_token(token)
-        return self.get_issue_response(tokens)
+        return bool(users)
+
+    def should_issue_after_response(self) -> bool:
+        """Whether to answer before doing any work (``ISSUE_AFTER_RESPONSE``), so that the
+        answer's timing cannot depend on the account. The legacy 400 mode needs the lookup's
+        result to answer, so it works inline."""
+        return bool(
+            resetkit_settings.ISSUE_AFTER_RESPONSE and resetkit_settings.NO_INFORMATION_LEAKAGE
+        )
+
+    def run_after_response(self, response: Response, work: Callable[[], Any]) -> None:
+        """Run ``work`` once the server has sent ``response``.
+
+        WSGI and ASGI servers call ``close()`` on a response after writing it, and Django's
+        test client does the same, so the work runs after the client has its answer yet in
+        the same process, with the same database connection. A failure is logged, never
+        raised: the answer is gone.
+        """
+        view_name = type(self).__name__
+        path = getattr(self.request, "path", "")  # type: ignore[attr-defined]
+
+        def closer() -> None:
+            try:
+                work()
+            except Exception:
+                logger.exception(
+                    "resetkit: %s failed to issue reset tokens after answering %s", view_name, path
+                )
+
+        # HttpResponse.close() calls each of these before sending request_finished.
+        response._resource_closers.append(closer)  # type: ignore[attr-defined]
 
     def get_default_throttle_classes(self) -> Sequence[type[BaseThrottle]]:
         """``THROTTLE_CLASSES``: resetkit's 3/day throttle by default, ``[]`` for DRF's."""
@@ -84,7 +147,9 @@ class TokenIssueMixin(ResetFlowMixin):
         Override to find accounts another way (a phone number on a profile, say).
         """
         field = self.get_lookup_field()
-        return self.get_user_queryset().filter(**{f"{field}__iexact": value})
+        candidates = self.get_user_queryset().filter(**{f"{field}__iexact": value})
+        # A lookup through a to-many relation would list a user once per matching row.
+        return candidates.distinct() if "__" in field else candidates
 
     def get_users_for_reset(self, value: str) -> list[Any]:
         """Return the candidates that are eligible and really match ``value``."""
@@ -92,8 +157,14 @@ class TokenIssueMixin(ResetFlowMixin):
         return [
             user
             for user in self.get_candidate_users(value)
-            if self.is_user_eligible(user) and identifiers_match(value, str(getattr(user, field)))
+            if self.is_user_eligible(user)
+            and any(identifiers_match(value, found) for found in lookup_values(user, field))
         ]
+
+    def consume_account_budget(self, user: Any) -> bool:
+        """Count a new token against ``user``'s budget (``ACCOUNT_TOKEN_RATE``); ``False`` when
+        spent, and no token is issued. The answer does not change either way."""
+        return AccountTokenBudget(resetkit_settings.ACCOUNT_TOKEN_RATE).consume(user)
 
     def handle_no_eligible_account(self, validated_data: Mapping[str, Any]) -> None:
         """Answer like any other request, unless ``NO_INFORMATION_LEAKAGE`` is off (legacy 400)."""
@@ -141,6 +212,6 @@ class TokenIssueMixin(ResetFlowMixin):
                     exc_info=result,
                 )
 
-    def get_issue_response(self, tokens: Sequence[ResetTokenLike]) -> Response:
-        """Return the answer; by default the same whatever was found."""
+    def get_issue_response(self) -> Response:
+        """Return the answer. It is built before the lookup runs, so it cannot depend on it."""
         return Response({"status": "OK"})

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from resetkit.backends import ResetTokenLike
 from resetkit.conf import resetkit_settings
 from resetkit.mixins.base import ResetFlowMixin
+from resetkit.throttling import get_endpoint_throttle_classes
 
 
 class TokenValidateMixin(ResetFlowMixin):
@@ -24,6 +27,10 @@ class TokenValidateMixin(ResetFlowMixin):
         serializer.is_valid(raise_exception=True)
         token = self.get_valid_token(serializer.validated_data["token"])
         return self.get_validate_response(token)
+
+    def get_default_throttle_classes(self) -> Sequence[type[BaseThrottle]]:
+        """``VALIDATE_THROTTLE_CLASSES``, else DRF's ``DEFAULT_THROTTLE_CLASSES``."""
+        return get_endpoint_throttle_classes("VALIDATE_THROTTLE_CLASSES")
 
     def get_validate_response(self, token: ResetTokenLike) -> Response:
         """Return the answer for a good token; with ``USER_DETAILS_ON_VALIDATION`` it names the

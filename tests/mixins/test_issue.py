@@ -19,16 +19,18 @@ from resetkit.mixins import TokenIssueMixin
 from resetkit.mixins.issue import identifiers_match
 from resetkit.signals import reset_password_token_created
 from resetkit.views import ResetPasswordRequestToken
+from tests.conftest import finish_response
 
 pytestmark = pytest.mark.django_db
 factory = APIRequestFactory()
 
 
 def post(view: Any, data: Any, **extra: Any) -> Response:
+    """Call ``view`` as a server would: render, send, then ``close()`` the response."""
     request = factory.post("/reset/", data, format="json", **extra)
     response: Response = view(request)
     response.render()
-    return response
+    return finish_response(response)
 
 
 class UsernameSerializer(serializers.Serializer):
@@ -54,7 +56,7 @@ def test_lookup_by_username_by_overriding_hooks(user, signals) -> None:
 
 
 class Accepted(ResetPasswordRequestToken):
-    def get_issue_response(self, tokens: Any) -> Response:
+    def get_issue_response(self) -> Response:
         return Response({"detail": "If the account exists, an e-mail is on its way."}, 202)
 
 
@@ -141,7 +143,7 @@ def test_mixin_composes_with_a_plain_generic_view(user, signals) -> None:
             return self.issue_tokens(request)
 
     request = factory.put("/x/", {"email": "alice@example.com"}, format="json")
-    response = MyResetRequest.as_view()(request)
+    response = finish_response(MyResetRequest.as_view()(request))
     assert response.status_code == 200
     assert len(signals.created) == 1
 

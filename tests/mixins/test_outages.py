@@ -1,4 +1,5 @@
-"""An unreachable database or cache is a clear 503, alike for every account, and logged."""
+"""An unreachable database or cache: a clear 503 where the answer depends on it, alike for
+every account, and a log line that says what failed."""
 
 from __future__ import annotations
 
@@ -19,46 +20,87 @@ DEAD_REDIS = {
     "LOCATION": "redis://127.0.0.1:1/0",
     "OPTIONS": {"socket_connect_timeout": 0.5},
 }
+DEAD_STORE = {
+    "CLASS": "resetkit.backends.cache.CacheTokenStore",
+    "OPTIONS": {"cache_alias": "dead"},
+}
+UNAVAILABLE = {"detail": "Password reset is temporarily unavailable. Please try again later."}
 
-ENDPOINTS = [
-    ("/api/password_reset/", {"email": "alice@example.com"}),
-    ("/api/password_reset/", {"email": "nobody@example.com"}),
+TOKEN_ENDPOINTS = [
     ("/api/password_reset/validate_token/", {"token": "abc"}),
     ("/api/password_reset/confirm/", {"token": "abc", "password": "brand-new-Passw0rd"}),
 ]
+REQUESTS = [{"email": "alice@example.com"}, {"email": "nobody@example.com"}]
 
 
-@pytest.mark.parametrize(("url", "body"), ENDPOINTS)
-def test_unreachable_redis_is_a_503(api_client, user, settings, caplog, url, body) -> None:
-    settings.CACHES = {**settings.CACHES, "dead": DEAD_REDIS}
-    with (
-        resetkit_overrides(
-            TOKEN_STORE={
-                "CLASS": "resetkit.backends.cache.CacheTokenStore",
-                "OPTIONS": {"cache_alias": "dead"},
-            }
-        ),
-        caplog.at_level(logging.ERROR, logger="resetkit"),
-    ):
-        response = api_client.post(url, body, format="json")
-    assert response.status_code == 503
-    assert response.json() == {
-        "detail": "Password reset is temporarily unavailable. Please try again later."
-    }
-    assert response["Retry-After"] == "30"
-    assert any("could not reach" in r.getMessage() for r in caplog.records)
-
-
-@pytest.mark.parametrize(("url", "body"), ENDPOINTS)
-def test_database_outage_is_a_503(api_client, user, monkeypatch, url, body) -> None:
+def database_down(monkeypatch: Any) -> None:
     def down(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("could not connect to server: Connection refused")
 
     for method in ("get_token", "clear_expired", "create_token"):
         monkeypatch.setattr(ORMTokenStore, method, down)
+
+
+@pytest.mark.parametrize(("url", "body"), TOKEN_ENDPOINTS)
+def test_unreachable_redis_store_is_a_503(api_client, user, settings, caplog, url, body) -> None:
+    settings.CACHES = {**settings.CACHES, "dead": DEAD_REDIS}
+    with (
+        resetkit_overrides(TOKEN_STORE=DEAD_STORE),
+        caplog.at_level(logging.ERROR, logger="resetkit"),
+    ):
+        response = api_client.post(url, body, format="json")
+    assert response.status_code == 503
+    assert response.json() == UNAVAILABLE
+    assert response["Retry-After"] == "30"
+    assert any("could not reach its database or cache" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(("url", "body"), TOKEN_ENDPOINTS)
+def test_database_outage_is_a_503(api_client, user, monkeypatch, url, body) -> None:
+    database_down(monkeypatch)
     response = api_client.post(url, body, format="json")
     assert response.status_code == 503
-    assert "temporarily unavailable" in response.json()["detail"]
+    assert response.json() == UNAVAILABLE
+
+
+def test_request_answers_alike_and_logs_when_the_store_is_down_after_answering(
+    api_client, user, settings, caplog, signals
+) -> None:
+    """By default the request endpoint answers before touching the store, so an outage can
+    only be logged; the answer is the same for every account."""
+    settings.CACHES = {**settings.CACHES, "dead": DEAD_REDIS}
+    with (
+        resetkit_overrides(TOKEN_STORE=DEAD_STORE),
+        caplog.at_level(logging.ERROR, logger="resetkit"),
+    ):
+        known, unknown = (
+            api_client.post("/api/password_reset/", b, format="json") for b in REQUESTS
+        )
+    assert known.status_code == unknown.status_code == 200
+    assert known.content == unknown.content
+    failures = [r for r in caplog.records if "failed to issue reset tokens" in r.getMessage()]
+    assert len(failures) == 1  # the known account; the unknown one never reaches the store
+    assert "/api/password_reset/" in failures[0].getMessage()
+    assert signals.created == []
+
+
+def test_inline_request_with_database_down_is_a_503_for_every_account(
+    api_client, user, monkeypatch
+) -> None:
+    database_down(monkeypatch)
+    with resetkit_overrides(ISSUE_AFTER_RESPONSE=False):
+        answers = [api_client.post("/api/password_reset/", b, format="json") for b in REQUESTS]
+    assert [a.status_code for a in answers] == [503, 503]
+    assert answers[0].content == answers[1].content
+
+
+def test_throttle_cache_down_is_a_503_for_every_account(api_client, user, settings) -> None:
+    """Throttle history lives in the default cache; without it the endpoint cannot throttle."""
+    settings.CACHES = {**settings.CACHES, "default": DEAD_REDIS}
+    with resetkit_overrides(THROTTLE_CLASSES=None):
+        answers = [api_client.post("/api/password_reset/", b, format="json") for b in REQUESTS]
+    assert [a.status_code for a in answers] == [503, 503]
+    assert answers[0].json() == answers[1].json() == UNAVAILABLE
 
 
 def test_other_errors_are_not_disguised_as_outages(api_client, user, monkeypatch) -> None:
@@ -66,6 +108,5 @@ def test_other_errors_are_not_disguised_as_outages(api_client, user, monkeypatch
         raise ZeroDivisionError
 
     monkeypatch.setattr(ORMTokenStore, "get_token", bug)
-    api_client.raise_request_exception = True
     with pytest.raises(ZeroDivisionError):
         api_client.post("/api/password_reset/validate_token/", {"token": "x"}, format="json")

@@ -8,11 +8,12 @@ With the cache store there is nothing to do (entries expire by themselves) and i
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from resetkit.backends import get_token_store_class
+from resetkit.backends import BaseTokenStore, get_token_store
 from resetkit.backends.orm import ORMTokenStore
-from resetkit.conf import resetkit_settings
+from resetkit.conf import SETTING_NAME, resetkit_settings
 
 
 class Command(BaseCommand):
@@ -27,23 +28,41 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        batch_size = options["batch_size"] or resetkit_settings.CLEANUP_BATCH_SIZE
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise CommandError(f"The batch size must be a positive integer, not {batch_size!r}.")
-        # The table is cleared whichever store is configured: a view may use its own store,
-        # and an empty table costs one indexed query.
-        store = ORMTokenStore()
+        batch_size = options["batch_size"]
+        source = "--batch-size"
+        if batch_size is None:
+            batch_size = resetkit_settings.CLEANUP_BATCH_SIZE
+            source = f"{SETTING_NAME}['CLEANUP_BATCH_SIZE']"
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise CommandError(f"{source} must be a positive integer, not {batch_size!r}.")
+        verbosity: int = options["verbosity"]
+
+        try:
+            configured = get_token_store()
+            # The table is cleared whichever store is configured: a view may use its own
+            # store, and an empty table costs one indexed query.
+            stores: list[BaseTokenStore] = [configured]
+            if not isinstance(configured, ORMTokenStore):
+                stores.append(ORMTokenStore())
+            removed = sum(self.clear(store, batch_size, verbosity) for store in stores)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
+
+        if verbosity >= 1:
+            self.stdout.write(f"Removed {removed} expired password reset token(s).")
+            if not isinstance(configured, ORMTokenStore):
+                self.stdout.write(
+                    f"The configured store ({type(configured).__name__}) expires its tokens "
+                    "itself; the token table was cleared too, in case a view uses it."
+                )
+
+    def clear(self, store: BaseTokenStore, batch_size: int, verbosity: int) -> int:
+        """Delete ``store``'s expired tokens ``batch_size`` at a time; return how many."""
         removed = 0
         while True:
             deleted = store.clear_expired(limit=batch_size)
             if not deleted:
-                break
+                return removed
             removed += deleted
-            if options["verbosity"] >= 2:
+            if verbosity >= 2:
                 self.stdout.write(f"Deleted a batch of {deleted} (total {removed}).")
-        self.stdout.write(f"Removed {removed} expired password reset token(s).")
-        if not issubclass(get_token_store_class(), ORMTokenStore) and options["verbosity"] >= 1:
-            self.stdout.write(
-                f"The configured store ({get_token_store_class().__name__}) expires tokens by "
-                "itself; nothing else to clear."
-            )

@@ -1,0 +1,148 @@
+"""The token admin: who asked, when, from where; never the token nor its digest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from resetkit.backends.orm import ORMTokenStore
+from resetkit.models import ResetPasswordToken
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/resetkit/resetpasswordtoken/"
+
+
+@pytest.fixture
+def admin_client(db: Any) -> Client:
+    admin = get_user_model()._default_manager.create_superuser(
+        username="root", email="root@example.com", password="root-Passw0rd!"
+    )
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def tokens(make_user) -> dict[str, Any]:
+    """One token each for alice and bob, issued as the request endpoint issues them."""
+    store = ORMTokenStore()
+    alice = make_user(email="alice@example.com", username="alice", first_name="Alicia")
+    bob = make_user(email="bob@example.org", username="bob", first_name="Roberto")
+    return {
+        "alice": store.create_token(
+            alice, "alice-secret-key-0123456789abcdef", ip_address="203.0.113.5",
+            user_agent="AliceAgent/1.0",
+        ),
+        "bob": store.create_token(
+            bob, "bob-secret-key-fedcba9876543210", ip_address="2001:db8::7",
+            user_agent="BobAgent/2.0",
+        ),
+    }  # fmt: skip
+
+
+def assert_no_secret(html: str, tokens: dict[str, Any]) -> None:
+    for token in tokens.values():
+        assert token.key not in html
+        assert token.digest not in html
+    assert "digest" not in html.lower()
+
+
+def listed(response: Any) -> set[str]:
+    return {token.user.get_username() for token in response.context["cl"].result_list}
+
+
+def test_changelist_lists_tokens_without_secrets(admin_client, tokens) -> None:
+    response = admin_client.get(CHANGELIST)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for header in ("User", "Created at", "Expires at", "IP address", "User agent"):
+        assert f">{header}<" in html
+    for text in ("alice", "bob", "203.0.113.5", "2001:db8::7", "AliceAgent/1.0", "BobAgent/2.0"):
+        assert text in html
+    assert listed(response) == {"alice", "bob"}
+    assert_no_secret(html, tokens)
+
+
+def test_change_page_is_read_only_and_without_secrets(admin_client, tokens) -> None:
+    token = tokens["alice"]
+    response = admin_client.get(f"{CHANGELIST}{token.pk}/change/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "203.0.113.5" in html and "AliceAgent/1.0" in html
+    assert 'name="_save"' not in html
+    assert_no_secret(html, tokens)
+    # A forged POST cannot edit a token either.
+    response = admin_client.post(f"{CHANGELIST}{token.pk}/change/", {"ip_address": "1.1.1.1"})
+    assert response.status_code == 403
+    assert ResetPasswordToken.objects.get(pk=token.pk).ip_address == "203.0.113.5"
+
+
+def test_tokens_cannot_be_added(admin_client, tokens) -> None:
+    """Nobody would ever see the token of a row made here, so there is no add form."""
+    assert admin_client.get(f"{CHANGELIST}add/").status_code == 403
+    user = tokens["alice"].user
+    response = admin_client.post(f"{CHANGELIST}add/", {"user": user.pk})
+    assert response.status_code == 403
+    assert ResetPasswordToken.objects.count() == 2
+    assert f'href="{CHANGELIST}add/"' not in admin_client.get(CHANGELIST).content.decode()
+
+
+def test_deleting_a_token_revokes_it(admin_client, tokens, api_client) -> None:
+    alice, bob = tokens["alice"], tokens["bob"]
+    validate = "/api/password_reset/validate_token/"
+    assert api_client.post(validate, {"token": alice.key}, format="json").status_code == 200
+
+    page = admin_client.get(f"{CHANGELIST}{alice.pk}/delete/")
+    assert page.status_code == 200
+    assert_no_secret(page.content.decode(), tokens)
+    response = admin_client.post(f"{CHANGELIST}{alice.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not ResetPasswordToken.objects.filter(pk=alice.pk).exists()
+    assert api_client.post(validate, {"token": alice.key}, format="json").status_code == 404
+    assert api_client.post(validate, {"token": bob.key}, format="json").status_code == 200
+
+
+def test_bulk_delete_action(admin_client, tokens) -> None:
+    pks = [str(t.pk) for t in tokens.values()]
+    response = admin_client.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": pks, "post": "yes"}
+    )
+    assert response.status_code == 302
+    assert ResetPasswordToken.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("alice@example.com", {"alice"}),
+        ("example.org", {"bob"}),
+        ("EXAMPLE", {"alice", "bob"}),
+        ("bob", {"bob"}),  # the username field is searched too
+        ("nobody@example.com", set()),
+    ],
+)
+def test_search_by_user_email(admin_client, tokens, query: str, expected: set[str]) -> None:
+    response = admin_client.get(CHANGELIST, {"q": query})
+    assert response.status_code == 200
+    assert listed(response) == expected
+    assert 'id="searchbar"' in response.content.decode()
+
+
+def test_search_follows_the_user_models_email_field(admin_client, tokens, monkeypatch) -> None:
+    """A user model whose e-mail lives in another field is searched by that field."""
+    monkeypatch.setattr(get_user_model(), "EMAIL_FIELD", "first_name")
+    assert listed(admin_client.get(CHANGELIST, {"q": "Roberto"})) == {"bob"}
+    assert listed(admin_client.get(CHANGELIST, {"q": "alice@example.com"})) == set()
+
+
+def test_list_is_newest_first(admin_client, tokens) -> None:
+    older = tokens["alice"]
+    ResetPasswordToken.objects.filter(pk=older.pk).update(
+        created_at=older.created_at.replace(year=older.created_at.year - 1)
+    )
+    names = [t.user.get_username() for t in admin_client.get(CHANGELIST).context["cl"].result_list]
+    assert names == ["bob", "alice"]
