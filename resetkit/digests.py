@@ -8,10 +8,13 @@ match, so rotating the key does not void tokens already mailed out.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 KEY_SALT = "resetkit.token"
+PASSWORD_SALT = "resetkit.password"
 
 
 def token_digest(key: str, secret: str | bytes | None = None) -> str:
@@ -27,3 +30,21 @@ def candidate_digests(key: str) -> list[str]:
         if digest not in digests:
             digests.append(digest)
     return digests
+
+
+def password_fingerprint(user: Any, secret: str | bytes | None = None) -> str:
+    """A short keyed digest of ``user``'s password hash (32 hex characters).
+
+    Kept with a token so that a password changed after the token was issued voids it. The
+    password hash is salted already; the key keeps the stored value useless on its own.
+    """
+    value = user.password or ""
+    return salted_hmac(PASSWORD_SALT, value, secret=secret, algorithm="sha256").hexdigest()[:32]
+
+
+def password_fingerprint_matches(user: Any, fingerprint: str) -> bool:
+    """Compare in constant time, under the current secret and each fallback."""
+    secrets = [None, *getattr(settings, "SECRET_KEY_FALLBACKS", ())]
+    return any(
+        constant_time_compare(password_fingerprint(user, secret), fingerprint) for secret in secrets
+    )

@@ -32,9 +32,19 @@ class ResetPasswordToken(models.Model):
     )
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True, default=None)
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True, default="")
+    password_fingerprint = models.CharField(
+        _("password fingerprint"),
+        max_length=32,
+        blank=True,
+        default="",
+        editable=False,
+        help_text=_(
+            "Keyed digest of the password hash at issue; a changed password voids the token."
+        ),
+    )
 
-    # The raw token, set in memory by the store when a token is issued or looked up.
-    key: str | None = None
+    # The raw token, in memory only: set by the store when a token is issued or looked up.
+    _key: str | None = None
 
     class Meta:
         verbose_name = _("password reset token")
@@ -56,7 +66,24 @@ class ResetPasswordToken(models.Model):
 
             self.key = self.key or get_token_generator().generate_token()
             self.digest = token_digest(self.key)
+        if not self.password_fingerprint:
+            from resetkit.digests import password_fingerprint
+
+            self.password_fingerprint = password_fingerprint(self.user)
         super().save(*args, **kwargs)
+
+    @property
+    def key(self) -> str | None:
+        """The raw token, known only to the code that issued or looked it up; never stored.
+
+        A property rather than a plain attribute so that ``objects.create(user=u, key=...)``
+        (accepted upstream, where ``key`` was a column) still works.
+        """
+        return self._key
+
+    @key.setter
+    def key(self, value: str | None) -> None:
+        self._key = value
 
     @property
     def expires_at(self) -> datetime:

@@ -33,13 +33,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     problems = []
     if settings.DB_KIND != "sqlite":
         from django.db import connection
+        from pytest_django.plugin import blocking_manager_key
 
-        try:
-            connection.ensure_connection()
-        except Exception as exc:
-            problems.append(f"RESETKIT_TEST_DB={settings.DB_KIND}: cannot connect ({exc})")
-        finally:
-            connection.close()
+        # pytest-django blocks database access outside tests; this check is the exception.
+        with session.config.stash[blocking_manager_key].unblock():
+            try:
+                connection.ensure_connection()
+            except Exception as exc:
+                problems.append(f"RESETKIT_TEST_DB={settings.DB_KIND}: cannot connect ({exc})")
+            finally:
+                connection.close()
     if settings.CACHE_KIND == "redis":
         try:
             caches["default"].get("resetkit-ping")

@@ -9,10 +9,11 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from resetkit.backends.base import BaseTokenStore, ResetToken, ResetTokenLike
+from resetkit.backends.base import BaseTokenStore, DuplicateTokenError, ResetToken, ResetTokenLike
 
 __all__ = [
     "BaseTokenStore",
+    "DuplicateTokenError",
     "ResetToken",
     "ResetTokenLike",
     "get_token_store",

@@ -15,14 +15,27 @@ Stores know nothing of DRF: they work from a plain Django view or a task.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from resetkit.digests import candidate_digests, token_digest
+from resetkit.digests import (
+    candidate_digests,
+    password_fingerprint,
+    password_fingerprint_matches,
+    token_digest,
+)
+
+
+class DuplicateTokenError(ValueError):
+    """``create_token()`` got a key that is already outstanding; generate another and retry.
+
+    Short keys (six-digit codes) collide. A store refuses the second issue rather than let one
+    key open two accounts.
+    """
 
 
 class ResetTokenLike(Protocol):
@@ -50,8 +63,6 @@ class ResetToken:
     expires_at: datetime
     ip_address: str | None = None
     user_agent: str = ""
-    # Store-private data (the cache store's revocation stamp); not part of the contract.
-    extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __str__(self) -> str:
         return f"Password reset token for user {self.user}"
@@ -129,6 +140,18 @@ class BaseTokenStore:
 
     def is_expired(self, created_at: datetime) -> bool:
         return self.now() > self.expires_at(created_at)
+
+    def password_fingerprint(self, user: Any) -> str:
+        """A keyed fingerprint of ``user``'s password hash, stored with each new token."""
+        return password_fingerprint(user)
+
+    def password_unchanged(self, user: Any, fingerprint: str) -> bool:
+        """Whether ``user``'s password is the one a token was issued under.
+
+        A token dies when the password changes by any route (admin, ``set_password``
+        elsewhere), as Django's own reset tokens do.
+        """
+        return password_fingerprint_matches(user, fingerprint)
 
     def make_digest(self, key: str) -> str:
         """The digest a new token is stored under."""

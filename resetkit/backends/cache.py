@@ -2,19 +2,22 @@
 
 Layout, under ``<key_prefix>``:
 
-* ``:t:<digest>`` -> ``(user pk, created timestamp, stamp, ip, user agent)``, expiring with
-  the token. The key holds the digest, never the token.
+* ``:t:<digest>`` -> ``(user pk, created timestamp, stamp, ip, user agent, password
+  fingerprint)``, expiring with the token. The key holds the digest, never the token.
 * ``:u:<user pk>`` -> the user's revocation stamp. Every token carries the stamp current when
   it was issued; revoking a user writes a new stamp, which voids all of that user's tokens at
   once without listing them (a cache has no "delete by owner").
 
 Only the portable cache API is used, so any backend works; ``delete()`` reporting whether the
-key existed is what makes consuming atomic (Redis ``DEL`` answers 1 to exactly one caller).
+key existed is what makes consuming atomic (Redis ``DEL`` answers 1 to exactly one caller), and
+``add()`` (set if absent) keeps a key that is already outstanding from being handed to another
+user.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import Any
@@ -22,7 +25,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import BaseCache, caches
 
-from resetkit.backends.base import BaseTokenStore, ResetToken
+from resetkit.backends.base import BaseTokenStore, DuplicateTokenError, ResetToken
 
 
 class CacheTokenStore(BaseTokenStore):
@@ -49,11 +52,26 @@ class CacheTokenStore(BaseTokenStore):
     ) -> ResetToken:
         ttl = self.get_expiry_seconds()
         created_at = self.now()
-        stamp = self._current_stamp(user.pk, ttl)
         digest = self.make_digest(key)
+        cache_key = self.token_cache_key(digest)
+        # A key outstanding under a fallback secret is just as taken as one under the current.
+        self._make_way([self.token_cache_key(d) for d in self.lookup_digests(key) if d != digest])
+        stamp = self._current_stamp(user.pk, ttl)
         user_agent = (user_agent or "")[:512]
-        value = (user.pk, created_at.timestamp(), stamp, ip_address or None, user_agent)
-        self.cache.set(self.token_cache_key(digest), value, ttl)
+        value = (
+            user.pk,
+            created_at.timestamp(),
+            stamp,
+            ip_address or None,
+            user_agent,
+            self.password_fingerprint(user),
+        )
+        # add(), never set(): overwriting would hand another user's outstanding token to this
+        # one. A dead entry (expired, revoked) in the way is removed and the add tried again.
+        if not self.cache.add(cache_key, value, ttl):
+            self._make_way([cache_key])
+            if not self.cache.add(cache_key, value, ttl):
+                raise DuplicateTokenError("this key was issued concurrently; use another")
         return ResetToken(
             key=key,
             digest=digest,
@@ -63,6 +81,23 @@ class CacheTokenStore(BaseTokenStore):
             ip_address=ip_address or None,
             user_agent=user_agent,
         )
+
+    def _is_live(self, value: Any) -> bool:
+        """Whether a stored entry is neither expired nor revoked."""
+        user_pk, created_ts, stamp = value[:3]
+        created_at = datetime.fromtimestamp(created_ts, tz=dt_timezone.utc)
+        if self.is_expired(created_at):
+            return False
+        return bool(self.cache.get(self.user_cache_key(user_pk)) == stamp)
+
+    def _make_way(self, cache_keys: Sequence[str]) -> None:
+        """Delete dead entries under ``cache_keys``; refuse if a live one is there."""
+        if not cache_keys:
+            return
+        for cache_key, value in self.cache.get_many(cache_keys).items():
+            if self._is_live(value):
+                raise DuplicateTokenError("this key is already outstanding; use another")
+            self.cache.delete(cache_key)
 
     def _current_stamp(self, user_pk: Any, ttl: int) -> str:
         """The user's stamp, created if missing; kept alive as long as the newest token."""
@@ -82,23 +117,24 @@ class CacheTokenStore(BaseTokenStore):
 
     def get_token(self, key: str) -> ResetToken | None:
         cache_keys = [self.token_cache_key(digest) for digest in self.lookup_digests(key)]
-        found = self.cache.get_many(cache_keys)
-        for cache_key in cache_keys:
-            if cache_key in found:
-                break
-        else:
+        live = []
+        for cache_key, value in self.cache.get_many(cache_keys).items():
+            if self._is_live(value):
+                live.append((cache_key, value))
+            else:
+                # Expired, or revoked by a newer stamp: forget it now rather than at its TTL.
+                self.cache.delete(cache_key)
+        # Two live entries for one key (old and new secret) can only come from issuers racing
+        # across a key rotation; nobody can tell whose it is, so it opens neither account.
+        if len(live) != 1:
             return None
-        user_pk, created_ts, stamp, ip_address, user_agent = found[cache_key]
-        created_at = datetime.fromtimestamp(created_ts, tz=dt_timezone.utc)
-        if self.is_expired(created_at) or self.cache.get(self.user_cache_key(user_pk)) != stamp:
-            # Expired, or revoked by a newer stamp: forget it now rather than at its TTL.
-            self.cache.delete(cache_key)
-            return None
+        cache_key, (user_pk, created_ts, _stamp, ip_address, user_agent, fingerprint) = live[0]
         user_model = get_user_model()
         user = user_model._default_manager.filter(pk=user_pk).first()
-        if user is None:
+        if user is None or not self.password_unchanged(user, fingerprint):
             self.cache.delete(cache_key)
             return None
+        created_at = datetime.fromtimestamp(created_ts, tz=dt_timezone.utc)
         return ResetToken(
             key=key,
             digest=cache_key.rsplit(":", 1)[1],
@@ -110,7 +146,13 @@ class CacheTokenStore(BaseTokenStore):
         )
 
     def consume_token(self, token: Any) -> bool:
-        return bool(self.cache.delete(self.token_cache_key(token.digest)))
+        cache_key = self.token_cache_key(token.digest)
+        value = self.cache.get(cache_key)
+        if value is None or not self.cache.delete(cache_key):
+            return False
+        # This caller won the delete. A reset that revoked the user's tokens since this one
+        # was read still voids it, as deleting the user's rows does in the ORM store.
+        return self._is_live(value)
 
     def revoke_user_tokens(self, user: Any) -> None:
         self.cache.set(

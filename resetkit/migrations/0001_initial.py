@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,19 +15,56 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ResetPasswordToken',
+            name="ResetPasswordToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('digest', models.CharField(editable=False, help_text='HMAC-SHA256 of the token; the token itself is not stored.', max_length=64, unique=True, verbose_name='token digest')),
-                ('ip_address', models.GenericIPAddressField(blank=True, default=None, null=True, verbose_name='IP address')),
-                ('user_agent', models.CharField(blank=True, default='', max_length=512, verbose_name='user agent')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='password_reset_tokens', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "digest",
+                    models.CharField(
+                        editable=False,
+                        help_text="HMAC-SHA256 of the token; the token itself is not stored.",
+                        max_length=64,
+                        unique=True,
+                        verbose_name="token digest",
+                    ),
+                ),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(
+                        blank=True, default=None, null=True, verbose_name="IP address"
+                    ),
+                ),
+                (
+                    "user_agent",
+                    models.CharField(
+                        blank=True, default="", max_length=512, verbose_name="user agent"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="password_reset_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'password reset token',
-                'verbose_name_plural': 'password reset tokens',
-                'indexes': [models.Index(fields=['created_at'], name='resetkit_token_created_idx')],
+                "verbose_name": "password reset token",
+                "verbose_name_plural": "password reset tokens",
+                "indexes": [models.Index(fields=["created_at"], name="resetkit_token_created_idx")],
             },
         ),
     ]

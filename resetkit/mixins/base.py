@@ -156,7 +156,7 @@ class ResetFlowMixin:
         """Answer an unreachable database or cache with a 503, the same for every account."""
         if is_outage(exc):
             logger.error(
-                "resetkit: %s could not reach its database or cache: %s",
+                "resetkit: %s could not use its database or cache (unreachable or busy): %s",
                 type(self).__name__,
                 exc,
                 exc_info=exc,

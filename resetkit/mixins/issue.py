@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from resetkit.backends import ResetTokenLike
+from resetkit.backends import DuplicateTokenError, ResetTokenLike
 from resetkit.conf import resetkit_settings
 from resetkit.mixins.base import ResetFlowMixin
 from resetkit.signals import reset_password_token_created
@@ -171,14 +171,32 @@ class TokenIssueMixin(ResetFlowMixin):
         if not resetkit_settings.NO_INFORMATION_LEAKAGE:
             raise exceptions.ValidationError({"email": [NO_ACCOUNT_ERROR]})
 
+    #: New keys tried when a short key collides with an outstanding one.
+    issue_attempts: int = 5
+
     def issue_token(self, user: Any) -> ResetTokenLike:
-        """Generate a token for ``user`` and keep its digest in the store."""
-        return self.get_token_store().create_token(
-            user,
-            self.get_token_generator().generate_token(),
-            ip_address=self.get_client_ip(),
-            user_agent=self.get_user_agent(),
-        )
+        """Generate a token for ``user`` and keep its digest in the store.
+
+        A key that is already outstanding (likely only with short numeric codes) is refused by
+        the store and another is drawn, so that one key never opens two accounts.
+        """
+        store = self.get_token_store()
+        generator = self.get_token_generator()
+
+        def create() -> ResetTokenLike:
+            return store.create_token(
+                user,
+                generator.generate_token(),
+                ip_address=self.get_client_ip(),
+                user_agent=self.get_user_agent(),
+            )
+
+        for _attempt in range(self.issue_attempts - 1):
+            try:
+                return create()
+            except DuplicateTokenError:
+                continue
+        return create()
 
     def get_client_ip(self) -> str | None:
         """Return the client address from ``IP_ADDRESS_HEADER`` (first of a comma list), or

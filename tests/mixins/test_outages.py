@@ -52,7 +52,7 @@ def test_unreachable_redis_store_is_a_503(api_client, user, settings, caplog, ur
     assert response.status_code == 503
     assert response.json() == UNAVAILABLE
     assert response["Retry-After"] == "30"
-    assert any("could not reach its database or cache" in r.getMessage() for r in caplog.records)
+    assert any("could not use its database or cache" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize(("url", "body"), TOKEN_ENDPOINTS)
