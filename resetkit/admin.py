@@ -2,22 +2,42 @@
 
 Rows hold digests, which are useless to a reader, so they are not shown at all rather than
 shown as if they could be pasted into a reset link. Tokens cannot be added here (nobody would
-see the token); they can be deleted, which revokes them.
+see the token). Deleting a row revokes that one token; the "revoke all tokens of these users"
+action revokes every outstanding token of the selected rows' users, in whichever store holds
+them (see :func:`resetkit.staff.tokens.revoke_all_tokens`).
 """
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from resetkit.models import ResetPasswordToken
+from resetkit.staff.tokens import STATE_CHOICES, expiry_cutoff, filter_by_state, revoke_all_tokens
+
+
+class TokenStateListFilter(admin.SimpleListFilter):
+    """Active or expired, computed from ``created_at`` and the current ``TOKEN_EXPIRY_HOURS``."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return list(STATE_CHOICES)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return filter_by_state(queryset, value) if value else queryset
 
 
 @admin.register(ResetPasswordToken)
 class ResetPasswordTokenAdmin(admin.ModelAdmin):
-    list_display = ("user", "created_at", "expires_at", "ip_address", "user_agent")
+    list_display = ("user", "created_at", "expires_at", "is_expired", "ip_address", "user_agent")
+    list_filter = (TokenStateListFilter,)
     list_select_related = ("user",)
     # Resolved per request from the user model (see get_search_fields), so a custom user
     # whose e-mail field is not called "email" can still be searched.
@@ -26,10 +46,38 @@ class ResetPasswordTokenAdmin(admin.ModelAdmin):
     ordering = ("-created_at",)
     exclude = ("digest",)
     readonly_fields = ("user", "created_at", "expires_at", "ip_address", "user_agent")
+    actions = ("revoke_users_tokens",)
 
     @admin.display(description=_("expires at"))
     def expires_at(self, obj: ResetPasswordToken) -> Any:
         return obj.expires_at
+
+    @admin.display(description=_("expired"), boolean=True)
+    def is_expired(self, obj: ResetPasswordToken) -> bool:
+        return bool(obj.created_at < expiry_cutoff())
+
+    @admin.action(
+        description=_("Revoke all reset tokens of the selected tokens' users"),
+        permissions=["delete"],
+    )
+    def revoke_users_tokens(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """Revoke every outstanding token of each selected row's user, not only that row:
+        after a suspected compromise every link already sent must die."""
+        user_model = get_user_model()
+        user_pks = set(queryset.values_list("user", flat=True))
+        users = list(user_model._default_manager.filter(pk__in=user_pks))
+        for user in users:
+            revoke_all_tokens(user)
+        self.message_user(
+            request,
+            ngettext(
+                "Revoked all password reset tokens of %(count)d user.",
+                "Revoked all password reset tokens of %(count)d users.",
+                len(users),
+            )
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
 
     def get_search_fields(self, request: HttpRequest) -> list[str] | tuple[str, ...]:
         """Search by the user's e-mail field and username field, whatever they are called."""

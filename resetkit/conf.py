@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     # Callables (or dotted paths) called with the user after a successful reset, inside its
     # transaction, to end other credentials (API tokens, refresh tokens, sessions).
     "POST_RESET_REVOKERS": [],
+    # Link sent by resetkit.contrib.email, with "{token}" where the token goes (URL-quoted),
+    # e.g. "https://app.example/reset?token={token}". None: that receiver is not configured.
+    "RESET_URL": None,
 }
 
 # RESETKIT key -> the flat name django-rest-passwordreset reads.

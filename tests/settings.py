@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "resetkit",
     "tests.testapp",
+    # The profile model of the cookbook's lookup-by-phone recipe.
+    "tests.cookbookapp",
 ]
 
 MIDDLEWARE = [

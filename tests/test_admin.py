@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from django.test import Client
 
 from resetkit.backends.orm import ORMTokenStore
 from resetkit.models import ResetPasswordToken
+from tests.conftest import resetkit_overrides
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +148,113 @@ def test_list_is_newest_first(admin_client, tokens) -> None:
     )
     names = [t.user.get_username() for t in admin_client.get(CHANGELIST).context["cl"].result_list]
     assert names == ["bob", "alice"]
+
+
+# -- state filter and revoke action ---------------------------------------------------------
+
+
+@pytest.fixture
+def aged(make_user, clock) -> dict[str, Any]:
+    """alice: a token 25 hours old (expired under the default 24 h) and a fresh one; bob: a
+    token 2 hours old; carol: a fresh one."""
+    store = ORMTokenStore()
+    alice = make_user(email="alice@example.com", username="alice")
+    bob = make_user(email="bob@example.org", username="bob")
+    carol = make_user(email="carol@example.net", username="carol")
+    made = {"alice_old": store.create_token(alice, "alice-old-key-0123456789abcdef")}
+    clock.shift(timedelta(hours=23))
+    made["bob"] = store.create_token(bob, "bob-key-0123456789abcdef")
+    clock.shift(timedelta(hours=2))
+    made["alice_new"] = store.create_token(alice, "alice-new-key-0123456789abcdef")
+    made["carol"] = store.create_token(carol, "carol-key-0123456789abcdef")
+    return made
+
+
+def listed_pks(response: Any) -> set[Any]:
+    return {token.pk for token in response.context["cl"].result_list}
+
+
+def test_state_filter(admin_client, aged) -> None:
+    page = admin_client.get(CHANGELIST)
+    html = page.content.decode()
+    assert "By state" in html and "?state=active" in html and "?state=expired" in html
+    expired = admin_client.get(CHANGELIST, {"state": "expired"})
+    assert listed_pks(expired) == {aged["alice_old"].pk}
+    active = admin_client.get(CHANGELIST, {"state": "active"})
+    assert listed_pks(active) == {aged["bob"].pk, aged["alice_new"].pk, aged["carol"].pk}
+    assert_no_secret(html, aged)
+
+
+def test_state_filter_follows_the_current_expiry_setting(admin_client, aged) -> None:
+    with resetkit_overrides(TOKEN_EXPIRY_HOURS=1):
+        expired = admin_client.get(CHANGELIST, {"state": "expired"})
+        assert listed_pks(expired) == {aged["alice_old"].pk, aged["bob"].pk}
+    with resetkit_overrides(TOKEN_EXPIRY_HOURS=48):
+        assert listed_pks(admin_client.get(CHANGELIST, {"state": "expired"})) == set()
+
+
+def test_expired_column(admin_client, aged) -> None:
+    html = admin_client.get(CHANGELIST).content.decode()
+    assert ">Expired<" in html
+    assert html.count('alt="True"') == 1
+    assert html.count('alt="False"') == 3
+
+
+def test_revoke_action_revokes_every_token_of_the_selected_users(
+    admin_client, aged, api_client
+) -> None:
+    """Selecting one of alice's tokens revokes all of hers; bob's and carol's are untouched."""
+    response = admin_client.post(
+        CHANGELIST,
+        {
+            "action": "revoke_users_tokens",
+            "_selected_action": [str(aged["alice_new"].pk), str(aged["bob"].pk)],
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Revoked all password reset tokens of 2 users." in response.content.decode()
+    remaining = set(ResetPasswordToken.objects.values_list("pk", flat=True))
+    assert remaining == {aged["carol"].pk}
+    validate = "/api/password_reset/validate_token/"
+    for name in ("alice_new", "bob"):
+        key = aged[name].key
+        assert api_client.post(validate, {"token": key}, format="json").status_code == 404
+    carol = aged["carol"].key
+    assert api_client.post(validate, {"token": carol}, format="json").status_code == 200
+
+
+def test_revoke_action_reaches_the_configured_cache_store(
+    admin_client, aged, api_client, signals
+) -> None:
+    """With the cache store configured, the action also voids the tokens kept in the cache."""
+    validate = "/api/password_reset/validate_token/"
+    with resetkit_overrides(TOKEN_STORE="resetkit.backends.cache.CacheTokenStore"):
+        api_client.post("/api/password_reset/", {"email": "alice@example.com"}, format="json")
+        [cached] = signals.keys
+        assert api_client.post(validate, {"token": cached}, format="json").status_code == 200
+        admin_client.post(
+            CHANGELIST,
+            {"action": "revoke_users_tokens", "_selected_action": [str(aged["alice_new"].pk)]},
+        )
+        assert api_client.post(validate, {"token": cached}, format="json").status_code == 404
+    assert not ResetPasswordToken.objects.filter(user=aged["alice_new"].user).exists()
+
+
+def test_revoke_action_needs_delete_permission(admin_client, aged, make_user) -> None:
+    from django.contrib.auth.models import Permission
+
+    assert 'value="revoke_users_tokens"' in admin_client.get(CHANGELIST).content.decode()
+
+    viewer = make_user(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_resetpasswordtoken"))
+    client = Client()
+    client.force_login(viewer)
+    page = client.get(CHANGELIST)
+    assert page.status_code == 200
+    assert 'value="revoke_users_tokens"' not in page.content.decode()
+    client.post(
+        CHANGELIST,
+        {"action": "revoke_users_tokens", "_selected_action": [str(aged["carol"].pk)]},
+    )
+    assert ResetPasswordToken.objects.count() == 4

@@ -223,7 +223,8 @@ ALIASED_ROWS = [row for row in ROWS if row.alias]
 def test_the_table_covers_every_setting_and_alias() -> None:
     """A new setting or alias without a row here would go untested."""
     # Settings resetkit adds (no upstream alias) are proven where their feature is tested:
-    # CLEANUP_BATCH_SIZE in test_cleanup_command.py, the others in tests/security/.
+    # CLEANUP_BATCH_SIZE in test_cleanup_command.py, RESET_URL in tests/contrib/test_email.py,
+    # the others in tests/security/.
     resetkit_only = {
         "CLEANUP_BATCH_SIZE",
         "ISSUE_AFTER_RESPONSE",
@@ -231,6 +232,7 @@ def test_the_table_covers_every_setting_and_alias() -> None:
         "VALIDATE_THROTTLE_CLASSES",
         "CONFIRM_THROTTLE_CLASSES",
         "POST_RESET_REVOKERS",
+        "RESET_URL",
     }
     assert {row.key for row in ROWS} | resetkit_only == set(DEFAULTS)
     assert {row.key: row.alias for row in ALIASED_ROWS} == LEGACY_ALIASES

@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/password_reset/", include("resetkit.urls", namespace="password_reset")),
     path("router/", include(router.urls)),
+    path("staff/", include("resetkit.staff.urls")),
     path("jwt/refresh/", TokenRefreshView.as_view()),
 ]

@@ -1,11 +1,20 @@
-"""The demo's own views: who am I (HTTP Basic) and a small password-reset page."""
+"""The demo's own views: who am I (HTTP Basic) and the password-reset page."""
 
+from typing import Any
+
+from django.contrib.auth.password_validation import password_validators_help_texts
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import add_never_cache_headers
 from django.views.generic import TemplateView
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+# The page loads its script and style from this origin only and may not be framed: a token held
+# in the page's memory is only as safe as the code allowed to run next to it.
+RESET_PAGE_CSP = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 
 class WhoAmI(APIView):
@@ -19,6 +28,25 @@ class WhoAmI(APIView):
 
 
 class ResetPage(TemplateView):
-    """The page the e-mailed link opens: it validates the token, then sets the password."""
+    """The "forgot password" form, and the page the e-mailed link opens (``?token=...``).
+
+    The token arrives in the address; the page's script moves it into memory and out of the
+    address bar. The headers keep it from leaking meanwhile: ``no-referrer`` so no request the
+    page makes names the tokened URL, ``no-store`` so no cache keeps a copy.
+    """
 
     template_name = "demo/reset.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # The rules of AUTH_PASSWORD_VALIDATORS, shown before the user types, not only after.
+        context["password_help_texts"] = password_validators_help_texts()
+        return context
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = super().dispatch(request, *args, **kwargs)
+        # Set here, SecurityMiddleware's site-wide SECURE_REFERRER_POLICY does not override it.
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Content-Security-Policy"] = RESET_PAGE_CSP
+        add_never_cache_headers(response)
+        return response

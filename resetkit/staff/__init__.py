@@ -1,0 +1,5 @@
+"""Tools for staff: list outstanding reset requests, filter them, revoke a user's tokens.
+
+``resetkit.admin`` uses the helpers in :mod:`resetkit.staff.tokens`; the staff-only API lives
+in :mod:`resetkit.staff.views`, mounted with ``include("resetkit.staff.urls")``.
+"""

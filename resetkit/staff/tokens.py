@@ -1,0 +1,58 @@
+"""What the admin and the staff API share: the active/expired split and revoking a user.
+
+Kept free of DRF so the admin can use it without the API.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from resetkit.backends import get_token_store
+from resetkit.backends.orm import ORMTokenStore
+
+ACTIVE = "active"
+EXPIRED = "expired"
+STATE_CHOICES = [(ACTIVE, _("active")), (EXPIRED, _("expired"))]
+
+
+def expiry_cutoff() -> datetime:
+    """Tokens created before this moment are expired, under the current expiry setting.
+
+    The same arithmetic as the store's own expiry check and cleanup, so the list agrees with
+    what a client would be told.
+    """
+    store = ORMTokenStore()
+    return store.now() - store.get_expiry_delta()
+
+
+def filter_by_state(queryset: QuerySet[Any], state: str) -> QuerySet[Any]:
+    """Narrow ``queryset`` of token rows to the ``active`` or ``expired`` ones."""
+    if state == ACTIVE:
+        return queryset.filter(created_at__gte=expiry_cutoff())
+    if state == EXPIRED:
+        return queryset.filter(created_at__lt=expiry_cutoff())
+    return queryset
+
+
+def store_lists_tokens() -> bool:
+    """Whether the configured store keeps its tokens in the table the staff tools list.
+
+    A cache store keys entries by digest and has no index by user or date, so it cannot.
+    """
+    return isinstance(get_token_store(), ORMTokenStore)
+
+
+def revoke_all_tokens(user: Any) -> None:
+    """Make every outstanding reset token of ``user`` unusable, wherever it is kept.
+
+    The configured store revokes its own tokens; the token table is cleared too when another
+    store is configured, since a view may keep its tokens there (``token_store_class``).
+    """
+    store = get_token_store()
+    store.revoke_user_tokens(user)
+    if not isinstance(store, ORMTokenStore):
+        ORMTokenStore().revoke_user_tokens(user)
