@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -55,7 +56,7 @@ class ResetPasswordToken(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Password reset token for user {self.user}"
+        return gettext("Password reset token for user %(user)s") % {"user": self.user}
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # ``ResetPasswordToken.objects.create(user=u)`` issues a token, as it did upstream:
