@@ -4,6 +4,8 @@ The serializers check that fields are present, strings, of sane size and free of
 whether a token is valid is the mixins' business.
 """
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -31,3 +33,9 @@ class PasswordTokenSerializer(serializers.Serializer):
         style={"input_type": "password"},
     )
     token = serializers.CharField(label=_("Token"), max_length=TOKEN_MAX_LENGTH)
+
+    def get_initial(self) -> dict[str, Any]:
+        # The browsable API re-renders a rejected form from this: never with the password in it.
+        initial: dict[str, Any] = dict(super().get_initial())
+        initial.pop("password", None)
+        return initial

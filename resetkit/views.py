@@ -13,6 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+# Imported for its side effect: the OpenAPI description of these views, when drf-spectacular
+# is installed (see resetkit.schema).
+import resetkit.schema  # noqa: F401
 from resetkit.mixins import PasswordConfirmMixin, TokenIssueMixin, TokenValidateMixin
 from resetkit.serializers import EmailSerializer, PasswordTokenSerializer, ResetTokenSerializer
 from resetkit.throttling import REQUEST_TOKEN_SCOPE, RESET_CONFIRM_SCOPE, VALIDATE_TOKEN_SCOPE
