@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
@@ -149,6 +149,20 @@ class ResetFlowMixin:
         if classes is None:
             classes = self.get_default_throttle_classes()
         return instantiate_throttles(classes)
+
+    # -- request bodies --------------------------------------------------------------------------
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        """Parse the body now (after the throttles), so input no parser reports as a
+        ``ParseError`` still gets a JSON 400: JSON nested past the recursion limit, and bodies
+        over Django's ``DATA_UPLOAD_MAX_*`` limits."""
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        try:
+            request.data  # noqa: B018
+        except RecursionError as exc:
+            raise ParseError() from exc  # DRF's own (translated) "Malformed request."
+        except SuspiciousOperation as exc:  # RequestDataTooBig, TooManyFieldsSent, ...
+            raise ParseError(str(exc)) from exc
 
     # -- outages ---------------------------------------------------------------------------------
 

@@ -49,19 +49,20 @@ class PasswordConfirmMixin(ResetFlowMixin):
             raise exceptions.ValidationError({"password": list(exc.messages)}) from exc
 
     def perform_reset(self, token: ResetTokenLike, password: str) -> None:
-        """Spend ``token``, set the password and revoke the user's other tokens, atomically.
+        """Spend ``token``, revoke the user's other tokens and set the password, atomically.
 
-        The token is consumed first: of concurrent confirms with one token only one gets past
-        this line, so ``pre_password_reset`` is sent only for the reset that will happen.
+        The store consumes and revokes first (one statement on the ORM store): of concurrent
+        confirms with tokens of one user only one gets past that line, so
+        ``pre_password_reset`` is sent only for the reset that will happen. A loser leaves
+        through the generic 404, which rolls its transaction back.
         """
         store = self.get_token_store()
         user = token.user
         with transaction.atomic(using=router.db_for_write(type(user))):
-            if not store.consume_token(token):
+            if not store.consume_and_revoke(token):
                 self.token_not_found()
             pre_password_reset.send(sender=self.__class__, user=user, reset_password_token=token)
             self.set_password(user, password)
-            store.revoke_user_tokens(user)
             self.revoke_other_credentials(user)
         post_password_reset.send(sender=self.__class__, user=user, reset_password_token=token)
 

@@ -204,13 +204,20 @@ class TokenIssueMixin(ResetFlowMixin):
         raw = str(self.request.META.get(resetkit_settings.IP_ADDRESS_HEADER, "") or "")  # type: ignore[attr-defined]
         candidate = raw.split(",")[0].strip()
         try:
-            return str(ipaddress.ip_address(candidate))
+            address = ipaddress.ip_address(candidate)
         except ValueError:
             return None
+        # A zone index ("fe80::1%eth0") names an interface of the sender's own host: it means
+        # nothing here, it is free text, and no database column for addresses accepts it.
+        if getattr(address, "scope_id", None) is not None:
+            return None
+        return str(address)
 
     def get_user_agent(self) -> str:
         """Return the client's user agent from ``USER_AGENT_HEADER``."""
-        return str(self.request.META.get(resetkit_settings.USER_AGENT_HEADER, "") or "")  # type: ignore[attr-defined]
+        value = str(self.request.META.get(resetkit_settings.USER_AGENT_HEADER, "") or "")  # type: ignore[attr-defined]
+        # PostgreSQL refuses NUL in text columns; no real user agent has one.
+        return value.replace("\x00", "")
 
     def deliver_token(self, token: ResetTokenLike) -> None:
         """Send ``reset_password_token_created``; receivers e-mail or text the token.

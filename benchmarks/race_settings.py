@@ -1,0 +1,87 @@
+"""Settings of the demo project as the race and timing benchmarks serve it.
+
+The demo's own settings, with what a measurement needs instead of what a demo needs, chosen
+through the environment (the benchmark scripts set these for the server and for themselves):
+
+* ``BENCH_DB``: ``postgres`` (default) or ``mariadb``; ``BENCH_DB_NAME``, ``BENCH_DB_HOST``,
+  ``BENCH_DB_PORT``, ``BENCH_DB_USER`` name the database;
+* ``BENCH_REDIS_URL``: the Redis database of the default cache (and of the cache store);
+* ``BENCH_TOKEN_STORE``: ``orm`` (default) or ``cache``;
+* ``BENCH_SMTP_PORT``: set, e-mails go to an SMTP server on that loopback port; unset, they
+  are kept in memory (Django's locmem backend) and go nowhere.
+* ``BENCH_ISSUE_INLINE=1``: issue and e-mail before answering (``ISSUE_AFTER_RESPONSE`` off),
+  the control experiment of the timing benchmark.
+
+Throttles and the per-account token budget are off: the benchmarks send many requests from one
+address for one account, and measure the flow, not the limits.
+"""
+
+import os
+
+from demo.settings import *  # noqa: F403
+
+DEBUG = False
+
+_DB = os.environ.get("BENCH_DB", "postgres")
+if _DB == "postgres":
+    _ENGINE, _PORT, _USER, _OPTIONS = "django.db.backends.postgresql", "5432", "postgres", {}
+elif _DB == "mariadb":
+    _ENGINE, _PORT, _USER = "django.db.backends.mysql", "3306", "root"
+    _OPTIONS = {"charset": "utf8mb4"}
+else:
+    raise RuntimeError(f"BENCH_DB={_DB!r}: expected postgres or mariadb")
+
+DATABASES = {
+    "default": {
+        "ENGINE": _ENGINE,
+        "NAME": os.environ.get("BENCH_DB_NAME", "resetkit_bench"),
+        "HOST": os.environ.get("BENCH_DB_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("BENCH_DB_PORT", _PORT),
+        "USER": os.environ.get("BENCH_DB_USER", _USER),
+        "PASSWORD": "",
+        "OPTIONS": _OPTIONS,
+        # Each gunicorn thread keeps its connection, as a production deployment would.
+        "CONN_MAX_AGE": 60,
+    }
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "KEY_PREFIX": os.environ.get("BENCH_DB_NAME", "resetkit_bench"),
+    }
+}
+
+_STORES = {
+    "orm": "resetkit.backends.orm.ORMTokenStore",
+    "cache": "resetkit.backends.cache.CacheTokenStore",
+}
+RESETKIT = {
+    "TOKEN_STORE": _STORES[os.environ.get("BENCH_TOKEN_STORE", "orm")],
+    "THROTTLE_CLASSES": [],
+    "ACCOUNT_TOKEN_RATE": None,
+    "ISSUE_AFTER_RESPONSE": os.environ.get("BENCH_ISSUE_INLINE") != "1",
+}
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_THROTTLE_RATES": {},
+}
+# W004: "the request endpoint has no throttle" is the point here.
+SILENCED_SYSTEM_CHECKS = ["resetkit.W004"]
+
+if os.environ.get("BENCH_SMTP_PORT"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = "127.0.0.1"
+    EMAIL_PORT = int(os.environ["BENCH_SMTP_PORT"])
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "loggers": {"resetkit": {"handlers": ["stderr"], "level": "WARNING"}},
+}
