@@ -5,6 +5,13 @@
 #   make lint           ruff (lint + format check) and mypy
 #   make test-services  the suite on PostgreSQL+Redis and on MariaDB+Redis
 #   make compat         the Django/DRF/Python compatibility matrix (nox)
+#   make schemathesis   the demo under a real server, fuzzed against its OpenAPI schema
+#   make browser-test   the demo's reset page in headless Chromium (Playwright)
+#   make check-translations  the translation catalogs hold every message of the code
+#   make docs           the documentation site in site/ (MkDocs; any warning fails)
+#   make race           32 simultaneous confirms with one token, on PostgreSQL and Redis
+#   make timing         the request endpoint's timing oracle, resetkit beside upstream
+#   make bench          resetkit beside upstream: round trips, throughput, cleanup (BENCH_ARGS=--quick)
 #   make clean          remove every generated file, the virtualenv included
 #
 # Everything runs in ./.venv, created from $(PYTHON) on first use and refreshed whenever
@@ -17,6 +24,10 @@ BIN    := $(VENV)/bin
 # Stamps: the editable install re-runs only when pyproject.toml is newer than its stamp.
 DEV_STAMP      := $(VENV)/.installed-dev
 SERVICES_STAMP := $(VENV)/.installed-services
+SCHEMATHESIS_STAMP := $(VENV)/.installed-schemathesis
+BROWSER_STAMP  := $(VENV)/.installed-browser
+DOCS_STAMP     := $(VENV)/.installed-docs
+BENCH_STAMP    := $(VENV)/.installed-bench
 
 # Service runs: distinct test databases and Redis databases, so the two can run in parallel.
 PG_TEST_NAME      ?= test_resetkit_pg
@@ -30,13 +41,16 @@ NOX_ARGS    ?=
 
 DEMO_ADDR ?= 127.0.0.1:8000
 
+# The browser test drives this Chromium (Debian's package), never one Playwright downloads.
+CHROMIUM ?= /usr/bin/chromium
+
 .DEFAULT_GOAL := help
 
 .PHONY: help venv services-venv demo test lint test-services test-postgres test-mariadb \
-        compat clean
+        compat schemathesis browser-test check-translations docs race timing bench clean
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# *//'
+	@sed -n '3,16p' Makefile | sed 's/^# *//'
 
 # --- environment -------------------------------------------------------------------------
 
@@ -99,9 +113,137 @@ test-mariadb: $(SERVICES_STAMP)
 compat: $(DEV_STAMP)
 	$(BIN)/nox $(NOX_ARGS)
 
+# --- schemathesis -----------------------------------------------------------------------
+
+# Test cases per operation and phase, and extra arguments (`--seed N` replays a run).
+SCHEMATHESIS_EXAMPLES ?= 50
+SCHEMATHESIS_ARGS     ?=
+
+$(SCHEMATHESIS_STAMP): pyproject.toml $(DEV_STAMP)
+	$(BIN)/python -m pip install -e ".[dev,schemathesis]"
+	@touch $@
+
+# The demo on a free loopback port (runserver, a fresh SQLite file, the request throttle
+# relaxed through DEMO_THROTTLE_RATE), then schemathesis against the schema it serves: no 5xx,
+# and every status, body, content type and header as documented. Its data reaches the 200s of
+# validate and confirm only by luck (tokens are secret); tests/test_schema.py covers those.
+# The server is stopped however the run ends; its log is shown when the run fails.
+schemathesis: $(SCHEMATHESIS_STAMP)
+	@set -eu; \
+	work=$$(mktemp -d); server=; \
+	cleanup() { \
+		if [ -n "$$server" ]; then kill "$$server" 2>/dev/null || true; wait "$$server" 2>/dev/null || true; fi; \
+		rm -rf "$$work"; \
+	}; \
+	trap cleanup EXIT; trap 'exit 130' INT TERM; \
+	export DJANGO_SETTINGS_MODULE=demo.settings DEMO_DB_PATH="$$work/db.sqlite3" \
+		DEMO_THROTTLE_RATE=100000/minute; \
+	$(BIN)/python example/manage.py migrate --verbosity 0; \
+	$(BIN)/python example/manage.py create_demo_user >/dev/null; \
+	port=$$($(BIN)/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	$(BIN)/python example/manage.py runserver --noreload "127.0.0.1:$$port" >"$$work/server.log" 2>&1 & \
+	server=$$!; \
+	echo "demo server on http://127.0.0.1:$$port/ (pid $$server)"; \
+	rc=0; \
+	$(BIN)/schemathesis run "http://127.0.0.1:$$port/api/schema/" --wait-for-schema 30 \
+		--checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection \
+		--max-examples $(SCHEMATHESIS_EXAMPLES) --generation-database none --no-color \
+		$(SCHEMATHESIS_ARGS) || rc=$$?; \
+	if [ "$$rc" != 0 ]; then echo "--- demo server log (last 100 lines)"; tail -n 100 "$$work/server.log"; fi; \
+	exit "$$rc"
+
+# --- browser test ------------------------------------------------------------------------
+
+$(BROWSER_STAMP): pyproject.toml $(DEV_STAMP)
+	$(BIN)/python -m pip install -e ".[dev,browser]"
+	@touch $@
+
+# Installs Chromium when missing and run as root on Debian; otherwise a missing Chromium
+# fails the test, never skips it. Screenshots of each step go to .ci/artifacts/screenshots/.
+browser-test: $(BROWSER_STAMP)
+	@if [ ! -x "$(CHROMIUM)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+	RESETKIT_TEST_DB=sqlite RESETKIT_TEST_CACHE=locmem CHROMIUM=$(CHROMIUM) \
+		$(BIN)/pytest tests/browser -m browser $(PYTEST_ARGS)
+
+# --- translations ------------------------------------------------------------------------
+
+# makemessages over a copy of the package must find no message the committed catalogs lack.
+# Needs GNU gettext, installed here when missing and run as root on Debian; otherwise a
+# missing gettext fails the check, never skips it.
+check-translations: $(DEV_STAMP)
+	@if ! command -v xgettext >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing gettext"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends gettext; \
+	fi
+	$(BIN)/pytest tests/test_translations.py -m gettext $(PYTEST_ARGS)
+
+# --- documentation -----------------------------------------------------------------------
+
+$(DOCS_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[docs]"
+	@touch $@
+
+# --strict: a broken link or anchor, a page missing from the nav or an included file that
+# does not exist fails the build.
+# NO_MKDOCS_2_WARNING silences Material's start-up banner about its end of life (not a build
+# warning).
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# --- race and timing (benchmarks/) ------------------------------------------------------
+
+# The scripts create and drop their own scratch databases (<prefix>_race_*, <prefix>_timing_*)
+# and touch only Redis keys under those names. RACE_ARGS / TIMING_ARGS add options, e.g.
+# `make race RACE_ARGS=--mariadb` (needs `make services-venv` first for mysqlclient).
+BENCH_DB_PREFIX ?= resetkit_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
+RACE_ARGS       ?=
+TIMING_ARGS     ?=
+
+$(BENCH_STAMP): pyproject.toml $(DEV_STAMP)
+	$(BIN)/python -m pip install -e ".[dev,bench]"
+	@touch $@
+
+# gunicorn -w 4 --threads 8 on PostgreSQL: 10 rounds of 32 simultaneous confirms with one
+# token on the ORM store, 10 on the cache store (Redis). Fails unless every round has exactly
+# one 200, the winner's password and one post_password_reset.
+race: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/race.py --db-prefix $(BENCH_DB_PREFIX) \
+		--redis-url $(BENCH_REDIS_URL) $(RACE_ARGS)
+
+# 400 interleaved requests for an existing and an unknown address, to resetkit and to
+# django-rest-passwordreset 1.6.0 (installed into .bench-venvs/ on first use), each e-mailing
+# through SMTP to a local sink. Fails if a threshold on resetkit's latency beats 55% accuracy.
+timing: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/timing_oracle.py --db-prefix $(BENCH_DB_PREFIX) \
+		--redis-url $(BENCH_REDIS_URL) $(TIMING_ARGS)
+
+# resetkit beside django-rest-passwordreset 1.6.0 (benchmarks/run.py): round trips, throughput
+# through gunicorn + wrk, a million expired tokens, the cleanup command, Redis memory. Builds
+# its own virtualenvs in .bench/, PostgreSQL databases bench_perf_* and uses Redis database
+# BENCH_PERF_REDIS_URL; rewrites docs/performance.md and docs/img/benchmark-ratios.png. Needs
+# wrk, installed here when missing and run as root on Debian. BENCH_ARGS=--quick takes a few
+# minutes, the full run about half an hour.
+BENCH_ARGS           ?=
+BENCH_PERF_REDIS_URL ?= redis://127.0.0.1:6379/13
+
+bench: $(BENCH_STAMP)
+	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing wrk"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends wrk; \
+	fi
+	BENCH_REDIS_URL=$(BENCH_PERF_REDIS_URL) $(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 # --- housekeeping ------------------------------------------------------------------------
 
 clean:
-	rm -rf $(VENV) .nox .ci/logs build dist site .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .nox .ci/logs .ci/artifacts build dist site .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .bench-venvs .bench .hypothesis
 	rm -rf *.egg-info example/db.sqlite3
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -7,11 +7,13 @@ IDs: E001 invalid ``RESETKIT``; E002 ``LOOKUP_FIELD``; E003 store/generator not 
 E004 cache alias missing; E005 dummy cache; E006 ``TOKEN_EXPIRY_HOURS``; E007 throttle classes
 not loadable; E008 scoped throttle without a rate; E009 ``CLEANUP_BATCH_SIZE``.
 W001 key set twice; W002 per-process cache; W003 ``NO_INFORMATION_LEAKAGE`` off; W004 the
-request endpoint left without any throttle.
+request endpoint left without any throttle. I001/W006 (database checks, run by ``migrate`` and
+``check --database``): no index serves the case-insensitive account lookup on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -281,3 +283,54 @@ def _check_store() -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+#: From this many users (the planner's estimate) a missing lookup index is a warning.
+LOOKUP_INDEX_WARNING_ROWS = 10_000
+
+
+@checks.register(checks.Tags.database)
+def check_lookup_index(
+    app_configs: Any = None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """On PostgreSQL, ``LOOKUP_FIELD__iexact`` compiles to ``UPPER(field) = UPPER(%s)``, which
+    no plain index serves: every reset request then scans the whole user table."""
+    from django.db import connections, router
+
+    field_name = resetkit_settings.LOOKUP_FIELD
+    model: Any = get_user_model()
+    if not isinstance(field_name, str) or "__" in field_name:
+        return []  # a related field: the project knows its own lookup path
+    try:
+        column = model._meta.get_field(field_name).column
+    except FieldDoesNotExist:
+        return []  # reported by E002
+    using = router.db_for_read(model)
+    if using not in (databases or ()) or connections[using].vendor != "postgresql":
+        return []
+    table = model._meta.db_table
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s "
+            "AND schemaname = ANY(current_schemas(false))",
+            [table],
+        )
+        definitions = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        row = cursor.fetchone()
+    served = re.compile(rf'\bupper\(\(*"?{re.escape(column)}"?\)*(::text)?\)', re.IGNORECASE)
+    if any(served.search(definition) for definition in definitions):
+        return []
+    rows = int(row[0]) if row and row[0] and row[0] > 0 else 0
+    level = checks.Warning if rows >= LOOKUP_INDEX_WARNING_ROWS else checks.Info
+    return [
+        level(
+            f"No index on UPPER({column}) in {table}: the reset request's case-insensitive "
+            f"lookup ({resetkit_settings.source_of('LOOKUP_FIELD')}) reads every row of the "
+            f"user table (about {rows} rows now).",
+            hint=f"Add a functional index: CREATE INDEX CONCURRENTLY {table}_upper_{column}_idx "
+            f"ON {table} (UPPER({column})); see the performance page of the documentation for "
+            "a migration.",
+            id="resetkit.W006" if level is checks.Warning else "resetkit.I001",
+        )
+    ]

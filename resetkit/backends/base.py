@@ -2,7 +2,9 @@
 
 A store holds outstanding reset tokens between the request and the confirm step. Like Django's
 ``BaseCache`` it has a small required core (:meth:`create_token`, :meth:`get_token`,
-:meth:`consume_token`, :meth:`revoke_user_tokens`) and defaults for the rest. Every store:
+:meth:`consume_token`, :meth:`revoke_user_tokens`) and defaults for the rest, which a store
+overrides where it can do better (:meth:`consume_and_revoke` in one statement, say). Every
+store:
 
 * keeps a keyed digest of the token, never the token (:mod:`resetkit.digests`);
 * enforces expiry on every read and deletes an expired token when it is presented;
@@ -15,6 +17,7 @@ Stores know nothing of DRF: they work from a plain Django view or a task.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -108,12 +111,44 @@ class BaseTokenStore:
 
     # -- defaulted ---------------------------------------------------------------------------
 
+    def consume_and_revoke(self, token: ResetTokenLike) -> bool:
+        """Consume ``token`` and revoke every other token of its user; return whether this
+        call consumed it (``True`` for exactly one of any concurrent callers).
+
+        What a successful reset does to the store. Call it inside ``transaction.atomic()``
+        with the password change, and go no further when it returns ``False``: leave the
+        block by raising, as ``PasswordConfirmMixin.perform_reset`` does. A store may have
+        revoked before finding the token gone and rely on that rollback to undo it (the ORM
+        store marks the block for rollback); outside a block it undoes that itself. A store
+        outside the database (a cache) cannot be rolled back: its revocation stands even if
+        the password change then fails, which costs the user a new request, never an
+        account.
+
+        The default consumes, then revokes. Override it to do both in one step.
+        """
+        if not self.consume_token(token):
+            return False
+        self.revoke_user_tokens(token.user)
+        return True
+
     def clear_expired(self, limit: int | None = None) -> int:
-        """Delete up to ``limit`` expired tokens (all when ``None``); return how many.
+        """Delete up to ``limit`` expired tokens, oldest first (all when ``None``); return how
+        many. The request endpoint calls it with a small ``limit`` on every request, so it
+        must cost the same whatever the backlog.
 
         The default suits stores whose entries expire by themselves, such as a cache.
         """
         return 0
+
+    def clear_expired_in_batches(self, batch_size: int) -> Iterator[int]:
+        """Delete the tokens expired now, ``batch_size`` at a time; yield each batch's count.
+
+        Used by the ``clearresetpasswodtokens`` command. The default calls
+        :meth:`clear_expired` until it finds nothing; override it where batches can resume
+        where the last one ended.
+        """
+        while deleted := self.clear_expired(limit=batch_size):
+            yield deleted
 
     def now(self) -> datetime:
         """The current time; the seam tests move."""

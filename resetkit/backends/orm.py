@@ -1,11 +1,19 @@
-"""The default store: one row per token in ``resetkit.models.ResetPasswordToken``."""
+"""The default store: one row per token in ``resetkit.models.ResetPasswordToken``.
+
+The hot paths are single statements. Consuming a token and revoking the user's others is one
+``DELETE ... RETURNING``; expired tokens are cleared in bounded batches of one ``DELETE`` each,
+in raw SQL, so neither Python memory nor ``post_delete`` receivers grow with the backlog. Each
+statement has a portable fallback for databases without ``DELETE ... RETURNING``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from resetkit.backends.base import BaseTokenStore, DuplicateTokenError
 
@@ -14,9 +22,9 @@ class ORMTokenStore(BaseTokenStore):
     """Tokens in the database, looked up by digest through a unique index.
 
     Consuming is a ``DELETE`` of the row: the database lets exactly one concurrent transaction
-    see one deleted row, so exactly one confirm wins on every supported database. It first
-    locks the user's tokens in key order (``SELECT ... FOR UPDATE``), so that confirms with
-    different tokens of one user, each about to revoke the others, wait instead of deadlock.
+    see one deleted row, so exactly one confirm wins on every supported database. A reset
+    deletes all of the user's rows in one statement that locks them in key order, so confirms
+    with different tokens of one user queue up instead of deadlocking on each other's rows.
     """
 
     @property
@@ -24,6 +32,12 @@ class ORMTokenStore(BaseTokenStore):
         from resetkit.models import ResetPasswordToken
 
         return ResetPasswordToken
+
+    def _db(self) -> tuple[str, BaseDatabaseWrapper]:
+        using = router.db_for_write(self.model)
+        return using, connections[using]
+
+    # -- issuing -------------------------------------------------------------------------------
 
     def create_token(
         self, user: Any, key: str, *, ip_address: str | None = None, user_agent: str = ""
@@ -55,9 +69,14 @@ class ORMTokenStore(BaseTokenStore):
         return token
 
     def _insert(self, token: Any) -> None:
-        # A savepoint, so a refused insert leaves a caller's transaction usable (PostgreSQL).
-        using = router.db_for_write(self.model)
-        with transaction.atomic(using=using):
+        using, connection = self._db()
+        if connection.in_atomic_block:
+            # A savepoint, so that a refused insert leaves the caller's transaction usable
+            # (PostgreSQL aborts the whole transaction on an error otherwise).
+            with transaction.atomic(using=using):
+                token.save(force_insert=True, using=using)
+        else:
+            # In autocommit a refused INSERT harms nothing: no BEGIN/COMMIT round trips.
             token.save(force_insert=True, using=using)
 
     def _make_way(self, digests: Sequence[str]) -> bool:
@@ -76,10 +95,11 @@ class ORMTokenStore(BaseTokenStore):
             self.model._default_manager.filter(pk__in=[pk for pk, _ in rows]).delete()
         return bool(rows)
 
+    # -- reading -------------------------------------------------------------------------------
+
     def get_token(self, key: str) -> Any:
-        found = self.model._default_manager.select_related("user").filter(
-            digest__in=self.lookup_digests(key)
-        )
+        # One query: the user comes along, so eligibility checks cost nothing more.
+        found = self._find(self.lookup_digests(key))
         live = []
         for token in found:
             if self.is_expired(token.created_at) or not self.password_unchanged(
@@ -95,6 +115,30 @@ class ORMTokenStore(BaseTokenStore):
         token = live[0]
         token.key = key
         return token
+
+    def _find(self, digests: list[str]) -> list[Any]:
+        """The tokens stored under ``digests``, each with its user loaded.
+
+        What ``select_related("user").filter(digest__in=digests)`` returns, without building
+        and compiling that query on every call: the validate and confirm endpoints run it on
+        every request, and compiling it costs more than the database takes to answer it.
+        """
+        using = router.db_for_read(self.model)
+        connection = connections[using]
+        # Kept on the connection object (one per thread and alias), since a compiler belongs
+        # to the connection it was built for; both go away together.
+        prepared: dict[int, _TokenLookup | None] = connection.__dict__.setdefault(
+            "_resetkit_token_lookups", {}
+        )
+        lookup = prepared.get(len(digests))
+        if lookup is None:
+            lookup = prepared[len(digests)] = _TokenLookup.build(self.model, using, len(digests))
+        if lookup is None:  # a query this shortcut does not understand: the plain ORM
+            queryset = self.model._default_manager.db_manager(using).select_related("user")
+            return list(queryset.filter(digest__in=digests))
+        return lookup.run(connection, digests)
+
+    # -- consuming -----------------------------------------------------------------------------
 
     def consume_token(self, token: Any) -> bool:
         manager = self.model._default_manager
@@ -113,20 +157,240 @@ class ORMTokenStore(BaseTokenStore):
             deleted, _ = manager.using(using).filter(pk=token.pk).delete()
         return deleted > 0
 
+    def consume_and_revoke(self, token: Any) -> bool:
+        """Delete every token of ``token``'s user in one statement; won iff ``token`` was one.
+
+        Inside an atomic block this adds no savepoint: on ``False`` the block is marked for
+        rollback (the other tokens come back when it ends), so the caller must leave it, as
+        :class:`~resetkit.mixins.PasswordConfirmMixin` does by answering 404. Outside one, it
+        runs in its own transaction and rolls that back itself.
+        """
+        using, connection = self._db()
+        if connection.in_atomic_block:
+            if token.pk in self._delete_user_rows(connection, token.user_id):
+                return True
+            transaction.set_rollback(True, using=using)
+            return False
+
+        class NotConsumed(Exception):
+            pass
+
+        try:
+            with transaction.atomic(using=using):
+                if token.pk not in self._delete_user_rows(connection, token.user_id):
+                    raise NotConsumed
+        except NotConsumed:
+            return False
+        return True
+
+    def _delete_user_rows(self, connection: BaseDatabaseWrapper, user_id: Any) -> set[Any]:
+        """Delete all of a user's rows, locking them in key order; return the deleted keys."""
+        param = self.model._meta.get_field("user").get_db_prep_value(user_id, connection)
+        template = (
+            _CONSUME_SQL.get(connection.vendor) if _can_delete_returning(connection) else None
+        )
+        if template is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(template.format(**self._names(connection)), [param])
+                return {row[0] for row in cursor.fetchall()}
+        rows = self.model._default_manager.db_manager(connection.alias).filter(user_id=user_id)
+        pks = set(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+        rows.filter(pk__in=pks)._raw_delete(connection.alias)
+        return pks
+
     def revoke_user_tokens(self, user: Any) -> None:
         self.model._default_manager.filter(user=user).delete()
 
+    # -- cleanup -------------------------------------------------------------------------------
+
     def clear_expired(self, limit: int | None = None) -> int:
-        expired = self.model._default_manager.filter(
-            created_at__lt=self.now() - self.get_expiry_delta()
-        )
+        """Delete up to ``limit`` of the oldest expired rows in one statement.
+
+        Raw SQL rather than ``QuerySet.delete()``, which would load the rows into Python when a
+        project connects a ``pre_delete``/``post_delete`` receiver to the token model: bulk
+        cleanup sends no delete signals.
+        """
+        using, connection = self._db()
+        cutoff = self.now() - self.get_expiry_delta()
         if limit is None:
-            deleted, _ = expired.delete()
+            expired = self.model._default_manager.db_manager(using).filter(created_at__lt=cutoff)
+            deleted: int = expired._raw_delete(using)
             return deleted
-        # Two statements rather than DELETE ... LIMIT or a LIMIT subquery: MariaDB/MySQL
-        # support neither inside IN (...), and the primary keys keep each DELETE short.
-        pks = list(expired.order_by("created_at").values_list("pk", flat=True)[:limit])
-        if not pks:
-            return 0
-        deleted, _ = self.model._default_manager.filter(pk__in=pks).delete()
+        deleted, _newest = self._delete_expired_batch(connection, cutoff, limit, None)
         return deleted
+
+    def clear_expired_in_batches(self, batch_size: int) -> Iterator[int]:
+        """Delete every token expired now, ``batch_size`` at a time, oldest first.
+
+        Each batch starts where the last one ended (a keyset on ``created_at``), so a batch
+        never walks the index entries of rows already deleted and not yet vacuumed: the last
+        batch of a large backlog costs what the first did.
+        """
+        _using, connection = self._db()
+        cutoff = self.now() - self.get_expiry_delta()
+        floor = None
+        while True:
+            deleted, floor = self._delete_expired_batch(connection, cutoff, batch_size, floor)
+            if not deleted:
+                return
+            yield deleted
+
+    def _delete_expired_batch(
+        self,
+        connection: BaseDatabaseWrapper,
+        cutoff: datetime,
+        limit: int,
+        floor: Any,
+    ) -> tuple[int, Any]:
+        """Delete up to ``limit`` rows created before ``cutoff`` (and at or after ``floor``,
+        as the database returned it), oldest first; return how many, and the newest
+        ``created_at`` among them (the next batch's ``floor``)."""
+        field = self.model._meta.get_field("created_at")
+        params: list[Any] = [field.get_db_prep_value(cutoff, connection)]
+        if floor is not None:
+            params.append(floor)
+        template = (
+            _CLEANUP_SQL.get(connection.vendor) if _can_delete_returning(connection) else None
+        )
+        if template is not None:
+            names = self._names(connection)
+            where = "{created} < %s".format(**names)
+            if floor is not None:
+                where += " AND {created} >= %s".format(**names)
+            sql = template.format(where=where, limit=int(limit), **names)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+            if connection.vendor == "postgresql":  # one row: count and newest
+                return int(rows[0][0]), rows[0][1]
+            return len(rows), max((row[0] for row in rows), default=None)
+        # Two statements: MySQL allows no LIMIT in an IN (...) subquery nor DELETE ... RETURNING.
+        expired = self.model._default_manager.db_manager(connection.alias).filter(
+            created_at__lt=cutoff
+        )
+        if floor is not None:
+            expired = expired.filter(created_at__gte=floor)
+        found = list(expired.order_by("created_at").values_list("pk", "created_at")[:limit])
+        if found:
+            expired.filter(pk__in=[row[0] for row in found])._raw_delete(connection.alias)
+        return len(found), max((row[1] for row in found), default=None)
+
+    def _names(self, connection: BaseDatabaseWrapper) -> dict[str, str]:
+        """The quoted names the statements below are written with."""
+        meta = self.model._meta
+        quote = connection.ops.quote_name
+        return {
+            "table": quote(meta.db_table),
+            "pk": quote(meta.pk.column),
+            "user": quote(meta.get_field("user").column),
+            "created": quote(meta.get_field("created_at").column),
+        }
+
+
+# Statements per vendor. Names are quoted by the backend; every value is a parameter, except
+# the batch size, an int.
+
+# Consume and revoke: all of a user's rows, locked in key order (PostgreSQL: the FOR UPDATE
+# subquery; MariaDB: the user index is walked in key order; SQLite: one writer at a time).
+_CONSUME_SQL = {
+    "postgresql": (
+        "DELETE FROM {table} WHERE {pk} = ANY(ARRAY(SELECT {pk} FROM {table} WHERE {user} = %s "
+        "ORDER BY {pk} FOR UPDATE)) RETURNING {pk}"
+    ),
+    "mysql": "DELETE FROM {table} WHERE {user} = %s ORDER BY {pk} RETURNING {pk}",
+    "sqlite": "DELETE FROM {table} WHERE {user} = %s RETURNING {pk}",
+}
+
+# One cleanup batch, oldest first through the created_at index. On PostgreSQL the batch is
+# deleted by physical row address ("ctid = ANY(ARRAY(...))"): a TID scan, where "IN (...)" lets
+# the planner hash-join the batch against a scan of the whole table and a primary key lookup
+# costs an index descent per row; and one row comes back, not one per deleted token. SKIP
+# LOCKED: a batch never waits for a row a reset (or another cleaner) holds, so it can neither
+# queue behind nor deadlock with them; a skipped row goes with a later batch.
+_CLEANUP_SQL = {
+    "postgresql": (
+        "WITH gone AS (DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} "
+        "WHERE {where} ORDER BY {created} LIMIT {limit} FOR UPDATE SKIP LOCKED)) "
+        "RETURNING {created}) SELECT count(*), max({created}) FROM gone"
+    ),
+    "mysql": (
+        "DELETE FROM {table} WHERE {where} ORDER BY {created} LIMIT {limit} RETURNING {created}"
+    ),
+    "sqlite": (
+        "DELETE FROM {table} WHERE {pk} IN (SELECT {pk} FROM {table} WHERE {where} "
+        "ORDER BY {created} LIMIT {limit}) RETURNING {created}"
+    ),
+}
+
+
+def _can_delete_returning(connection: BaseDatabaseWrapper) -> bool:
+    """Whether ``DELETE ... RETURNING`` is available: PostgreSQL, SQLite >= 3.35, MariaDB.
+
+    Django's ``can_return_rows_from_bulk_insert`` marks the same versions (INSERT ...
+    RETURNING arrived with DELETE ... RETURNING in SQLite, and MariaDB has had the latter since
+    10.0). MySQL and third-party backends use the two-statement fallbacks.
+    """
+    if connection.vendor == "mysql" and not getattr(connection, "mysql_is_mariadb", False):
+        return False
+    return connection.vendor in {"postgresql", "sqlite", "mysql"} and bool(
+        connection.features.can_return_rows_from_bulk_insert
+    )
+
+
+class _TokenLookup:
+    """The compiled token-and-user query of one connection, and how to read its rows.
+
+    Built from the very QuerySet it replaces, with Django's compiler; rows go through the
+    compiler's converters and ``Model.from_db`` as a QuerySet's rows do.
+    """
+
+    def __init__(self, compiler: Any, sql: str, using: str) -> None:
+        self.compiler = compiler
+        self.sql = sql
+        self.using = using
+        select = compiler.select
+        self.converters = compiler.get_converters([column[0] for column in select])
+        token_info = compiler.klass_info
+        (user_info,) = token_info["related_klass_infos"]
+        self.token_model = token_info["model"]
+        self.user_model = user_info["model"]
+        self.token_columns = self._span(token_info["select_fields"])
+        self.user_columns = self._span(user_info["select_fields"])
+        self.token_fields = [column[0].target.attname for column in select[self.token_columns]]
+        self.user_fields = [column[0].target.attname for column in select[self.user_columns]]
+        self.attach = user_info["local_setter"]
+        self.attach_back = user_info["remote_setter"]
+
+    @staticmethod
+    def _span(positions: list[int]) -> slice:
+        if positions != list(range(positions[0], positions[-1] + 1)):
+            raise ValueError("columns not contiguous")
+        return slice(positions[0], positions[-1] + 1)
+
+    @classmethod
+    def build(cls, model: Any, using: str, count: int) -> _TokenLookup | None:
+        markers = [f"resetkit-digest-{n}" for n in range(count)]
+        queryset = model._default_manager.db_manager(using).select_related("user")
+        compiler = queryset.filter(digest__in=markers).query.get_compiler(using)
+        try:
+            sql, params = compiler.as_sql()
+            if list(params) != markers:
+                return None
+            return cls(compiler, sql, using)
+        except (KeyError, ValueError, AttributeError, TypeError):
+            return None
+
+    def run(self, connection: BaseDatabaseWrapper, digests: list[str]) -> list[Any]:
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, digests)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = list(self.compiler.apply_converters(rows, self.converters))
+        found = []
+        for row in rows:
+            token = self.token_model.from_db(self.using, self.token_fields, row[self.token_columns])
+            user = self.user_model.from_db(self.using, self.user_fields, row[self.user_columns])
+            self.attach(token, user)
+            self.attach_back(user, token)
+            found.append(token)
+        return found

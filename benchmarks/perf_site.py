@@ -1,0 +1,153 @@
+"""The tiny Django project both implementations are measured in, written at run time.
+
+One project serves either implementation: ``BENCH_IMPL`` (``resetkit`` or ``upstream``) picks
+the app and its URLs, and the interpreter (one virtualenv per implementation) provides it.
+Everything else is the same for both: Django's four default password validators, the MD5
+hasher, no throttles, Redis (``BENCH_REDIS_URL``) as the default cache, the database named by
+``BENCH_DB_ENGINE``/``BENCH_DB_NAME``. No code of django-rest-passwordreset is ever written
+here; it is installed from PyPI into its own virtualenv.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SETTINGS = """\
+import os
+
+IMPL = os.environ["BENCH_IMPL"]
+APP = "resetkit" if IMPL == "resetkit" else "django_rest_passwordreset"
+
+SECRET_KEY = "benchmark-secret-key-not-for-production-" + "x" * 24
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+ROOT_URLCONF = "benchsite.urls"
+WSGI_APPLICATION = "benchsite.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "rest_framework",
+    APP,
+    "benchsite.apps.BenchSiteConfig",
+]
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+
+if os.environ.get("BENCH_DB_ENGINE", "sqlite") == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": "127.0.0.1",
+            "PORT": "5432",
+            "USER": "postgres",
+            "NAME": os.environ["BENCH_DB_NAME"],
+            "CONN_MAX_AGE": 600,
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ["BENCH_DB_NAME"],
+        }
+    }
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        # Apart per implementation and database, so that two servers never share keys;
+        # BENCH_KEY_PREFIX="" measures Redis memory with Django's default (no prefix).
+        "KEY_PREFIX": os.environ.get(
+            "BENCH_KEY_PREFIX",
+            f"bench-{IMPL}-{os.environ.get('BENCH_DB_NAME', '').rsplit('/', 1)[-1]}",
+        ),
+    }
+}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+REST_FRAMEWORK = {"DEFAULT_THROTTLE_CLASSES": [], "DEFAULT_THROTTLE_RATES": {}}
+# The flat name both implementations read: no request throttle, for a throughput test.
+DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES = []
+if os.environ.get("BENCH_STORE") == "cache":
+    RESETKIT = {"TOKEN_STORE": "resetkit.backends.cache.CacheTokenStore"}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
+"""
+
+URLS = """\
+from django.conf import settings
+from django.urls import include, path
+
+urlpatterns = [
+    path("api/password_reset/", include(f"{settings.APP}.urls", namespace="password_reset")),
+]
+"""
+
+WSGI = """\
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchsite.settings")
+application = get_wsgi_application()
+"""
+
+APPS = """\
+import os
+
+from django.apps import AppConfig, apps
+
+
+class BenchSiteConfig(AppConfig):
+    name = "benchsite"
+
+    def ready(self):
+        # A project that listens for deleted tokens (an audit log, say): Django's
+        # QuerySet.delete() then loads every deleted row to send the signal.
+        if os.environ.get("BENCH_DELETE_RECEIVER"):
+            from django.conf import settings
+            from django.db.models.signals import post_delete
+
+            model = apps.get_model(settings.APP, "ResetPasswordToken")
+            post_delete.connect(on_token_deleted, sender=model, weak=False)
+
+
+DELETED = []
+
+
+def on_token_deleted(sender, instance, **kwargs):
+    DELETED.append(instance.pk)
+"""
+
+
+def write_site(root: Path) -> Path:
+    """Write the project under ``root`` (a temporary directory); return the path to put on
+    ``PYTHONPATH``."""
+    package = root / "benchsite"
+    package.mkdir(parents=True, exist_ok=True)
+    files = {
+        "__init__.py": "",
+        "settings.py": SETTINGS,
+        "urls.py": URLS,
+        "wsgi.py": WSGI,
+        "apps.py": APPS,
+    }
+    for name, text in files.items():
+        (package / name).write_text(text)
+    return root

@@ -1,0 +1,335 @@
+"""resetkit against django-rest-passwordreset 1.6.0, side by side, in one table.
+
+    python benchmarks/run.py                  # everything (about half an hour on 2 cores)
+    python benchmarks/run.py --quick          # smaller tables and shorter rounds (minutes)
+    python benchmarks/run.py --only queries,redis --no-docs
+
+Sections (``--only``): ``queries`` (database round trips and Redis commands per endpoint, on
+SQLite and PostgreSQL), ``redis`` (memory per outstanding token), ``throughput`` (gunicorn +
+wrk on PostgreSQL, interleaved rounds), ``backlog`` (request latency with a million expired
+tokens), ``cleanup`` (the ``clearresetpasswodtokens`` command on a backlog), ``lookup`` (a
+million users, with and without an index on ``UPPER(email)``).
+
+It builds two virtualenvs under ``.bench/`` (resetkit from this checkout; the upstream package
+from PyPI), writes a throw-away Django project to a temporary directory, creates and drops its
+own PostgreSQL databases (``bench_perf_*``) and uses Redis database 13 (``BENCH_REDIS_URL``).
+It talks to 127.0.0.1 only, every load phase has a fixed duration, and it stops by itself.
+Results go to ``.bench/results.json``; unless ``--no-docs``, ``docs/performance.md`` and
+``docs/img/benchmark-ratios.png`` are rewritten with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from perf_envs import (
+    BENCH_DIR,
+    IMPLS,
+    BenchError,
+    Target,
+    create_database,
+    drop_database,
+    ensure_venvs,
+    log,
+    machine,
+    pg_log_path,
+)
+from perf_keys import keys
+from perf_site import write_site
+
+SECTIONS = ("queries", "redis", "throughput", "backlog", "cleanup", "lookup")
+
+
+class Sizes:
+    """How big each experiment is; ``--quick`` divides the tables and rounds."""
+
+    def __init__(self, quick: bool) -> None:
+        self.quick = quick
+        self.rounds = 3 if quick else 7
+        self.seconds = 5.0 if quick else 15.0
+        self.load_users = 20_000 if quick else 50_000
+        self.load_tokens = 1_000
+        self.backlog_rows = 100_000 if quick else 1_000_000
+        self.backlog_reps = 2 if quick else 3
+        self.backlog_requests = 30 if quick else 100
+        self.cleanup_expired = 100_000 if quick else 1_000_000
+        self.cleanup_fresh = 10_000 if quick else 100_000
+        self.cleanup_large = 5 * self.cleanup_expired
+        self.lookup_users = 100_000 if quick else 1_000_000
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.sizes = Sizes(args.quick)
+        self.work = Path(tempfile.mkdtemp(prefix="bench-perf-"))
+        self.site = write_site(self.work / "site")
+        self.pythons = ensure_venvs()
+        self.databases: list[str] = []
+
+    def target(self, impl: str, engine: str, name: str, **kwargs: Any) -> Target:
+        if engine == "postgres":
+            create_database(name)
+            self.databases.append(name)
+        else:
+            name = str(self.work / f"{name}.sqlite3")
+        return Target(impl, self.pythons[impl], self.site, engine, name, **kwargs)
+
+    def close(self) -> None:
+        for name in self.databases:
+            try:
+                drop_database(name)
+            except Exception as exc:  # keep dropping the others
+                log(f"could not drop {name}: {exc}")
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    # -- sections ---------------------------------------------------------------------------
+
+    def queries(self) -> dict[str, Any]:
+        results: dict[str, Any] = {}
+        for engine in ("sqlite", "postgres"):
+            for impl, store in (("upstream", "orm"), ("resetkit", "orm"), ("resetkit", "cache")):
+                name = f"bench_perf_q_{impl}_{store}"
+                target = self.target(impl, engine, name, store=store)
+                log(f"queries: {target.label} on {engine}")
+                results[f"{engine}/{impl}/{store}"] = target.agent("queries")
+        return results
+
+    def throughput(self) -> dict[str, Any]:
+        from perf_load import measure
+
+        size = self.sizes
+        targets = {}
+        for impl in IMPLS:
+            target = self.target(impl, "postgres", f"bench_perf_load_{impl}")
+            log(f"throughput: seeding {size.load_users} users for {impl}")
+            target.agent(
+                "setup",
+                "--users",
+                str(size.load_users),
+                "--tokens",
+                str(size.load_tokens),
+                "--upper-index",
+            )
+            targets[impl] = target
+        result = measure(
+            targets,
+            keys(size.load_tokens),
+            users=size.load_users,
+            first_request_user=size.load_tokens + 1,
+            rounds=size.rounds,
+            seconds=size.seconds,
+            connections=self.args.connections,
+            workers=self.args.workers,
+        )
+        result["issued"] = {impl: targets[impl].agent("count") for impl in IMPLS}
+        result["settings"] = {
+            "rounds": size.rounds,
+            "seconds": size.seconds,
+            "connections": self.args.connections,
+            "workers": self.args.workers,
+            "users": size.load_users,
+        }
+        return result
+
+    def backlog(self) -> dict[str, Any]:
+        size = self.sizes
+        results = {}
+        for impl in IMPLS:
+            target = self.target(impl, "postgres", f"bench_perf_backlog_{impl}")
+            users = size.backlog_requests * (size.backlog_reps + 2) + 100
+            target.agent("setup", "--users", str(users), "--upper-index")
+            log(f"backlog: {impl} with {size.backlog_rows} expired tokens")
+            results[impl] = target.agent(
+                "backlog",
+                "--rows",
+                str(size.backlog_rows),
+                "--reps",
+                str(size.backlog_reps),
+                "--requests",
+                str(size.backlog_requests),
+            )
+        return results
+
+    def cleanup(self) -> dict[str, Any]:
+        size = self.sizes
+        log_path = pg_log_path()
+        if log_path is None:
+            log("cleanup: PostgreSQL's log is not readable; statement times are per batch")
+        big = str(self.args.cleanup_batch_size)
+        # (label, implementation, expired rows, post_delete receiver, --batch-size)
+        runs: list[tuple[str, str, int, bool, str | None]] = [
+            ("upstream", "upstream", size.cleanup_expired, False, None),
+            ("resetkit_default", "resetkit", size.cleanup_expired, False, None),
+            ("resetkit", "resetkit", size.cleanup_expired, False, big),
+            ("resetkit_large", "resetkit", size.cleanup_large, False, big),
+            ("resetkit_receiver", "resetkit", size.cleanup_expired, True, big),
+            ("upstream_receiver", "upstream", size.cleanup_expired, True, None),
+        ]
+        results: dict[str, Any] = {"batch_size": self.args.cleanup_batch_size}
+        for label, impl, expired, receiver, batch_size in runs:
+            name = f"bench_perf_cleanup_{label}"
+            extra = {"BENCH_DELETE_RECEIVER": "1"} if receiver else None
+            target = self.target(impl, "postgres", name, extra_env=extra)
+            target.agent("setup", "--users", "10000")
+            log(f"cleanup: {label}: loading {expired} expired + {size.cleanup_fresh} fresh rows")
+            target.agent(
+                "load",
+                "--expired",
+                str(expired),
+                "--fresh",
+                str(size.cleanup_fresh),
+                timeout=3600,
+            )
+            log(f"cleanup: {label}: running clearresetpasswodtokens")
+            result = run_cleanup(
+                target, name, log_path, batch_size, timeout=self.args.cleanup_timeout
+            )
+            result["expired"] = expired
+            result["fresh_expected"] = size.cleanup_fresh
+            if not result.get("timed_out"):
+                result["left"] = target.agent("count")
+            results[label] = result
+            drop_database(name)
+        return results
+
+    def lookup(self) -> dict[str, Any]:
+        size = self.sizes
+        target = self.target("resetkit", "postgres", "bench_perf_lookup")
+        log(f"lookup: seeding {size.lookup_users} users")
+        target.agent("setup", "--users", str(size.lookup_users), timeout=3600)
+        return dict(target.agent("lookup", "--users", str(size.lookup_users), "--requests", "30"))
+
+    def redis(self) -> dict[str, Any]:
+        target = self.target(
+            "resetkit",
+            "sqlite",
+            "bench_perf_redis",
+            store="cache",
+            extra_env={"BENCH_KEY_PREFIX": ""},
+        )
+        return dict(target.agent("redis-memory"))
+
+
+def run_cleanup(
+    target: Target, database: str, log_path: Path | None, batch_size: str | None, timeout: float
+) -> dict[str, Any]:
+    """Run the command as a child; its wall time, peak RSS, and its longest statement."""
+    env = target.env()
+    # Log every statement of this session with its duration (superuser setting, this session
+    # only); the lines are told apart by database name.
+    env["PGOPTIONS"] = "-c log_min_duration_statement=0"
+    offset = log_path.stat().st_size if log_path else 0
+    command = [str(target.python), "-m", "django", "clearresetpasswodtokens", "--verbosity", "2"]
+    if batch_size is not None:
+        command += ["--batch-size", batch_size]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        try:
+            # wait4, not wait: it reports this child's own peak RSS.
+            _pid, status, usage = os.wait4(process.pid, 0)
+        finally:
+            killer.cancel()
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        timed_out = wall >= timeout
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    peak_kib = usage.ru_maxrss
+    if process.returncode and not timed_out:
+        raise BenchError(f"cleanup for {target.label} failed:\n{stderr.decode()[-3000:]}")
+    batches = [float(ms) for ms in re.findall(r"in ([\d.]+) ms\.", stdout.decode(errors="replace"))]
+    statements = _statement_durations(log_path, offset, database) if log_path else []
+    return {
+        "wall_s": wall,
+        "peak_rss_mib": peak_kib / 1024 if peak_kib else None,
+        "longest_statement_ms": max(statements) if statements else None,
+        "statements": len(statements),
+        "longest_batch_ms": max(batches) if batches else None,
+        "batches": len(batches),
+        "timed_out": timed_out,
+    }
+
+
+def _statement_durations(log_path: Path, offset: int, database: str) -> list[float]:
+    time.sleep(0.5)  # the server writes its log asynchronously
+    with log_path.open("rb") as log_file:
+        log_file.seek(offset)
+        text = log_file.read().decode(errors="replace")
+    pattern = re.compile(rf"@{re.escape(database)} LOG:\s+duration: ([\d.]+) ms")
+    return [float(ms) for ms in pattern.findall(text)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller tables, shorter rounds")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/")
+    parser.add_argument("--connections", type=int, default=4, help="wrk connections")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--cleanup-timeout", type=float, default=900, help="seconds per run")
+    parser.add_argument(
+        "--cleanup-batch-size",
+        type=int,
+        default=10_000,
+        help="resetkit's --batch-size besides its default (CLEANUP_BATCH_SIZE)",
+    )
+    args = parser.parse_args()
+    sections = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "meta": {
+            "command": "python benchmarks/run.py " + " ".join(sys.argv[1:]),
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine(),
+            "quick": args.quick,
+        }
+    }
+    bench = Bench(args)
+    try:
+        for section in sections:
+            log(f"== {section}")
+            results[section] = getattr(bench, section)()
+    except BenchError as exc:
+        log(f"failed: {exc}")
+        return 2
+    finally:
+        bench.close()
+    results["meta"]["seconds"] = round(time.monotonic() - started)
+
+    from perf_report import render_table, write_chart, write_docs
+
+    BENCH_DIR.mkdir(exist_ok=True)
+    (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2))
+    print(render_table(results))
+    if not args.no_docs:
+        write_chart(results)
+        write_docs(results)
+        log("wrote docs/performance.md and docs/img/benchmark-ratios.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
