@@ -301,7 +301,7 @@ def main() -> int:
     started = time.monotonic()
     results: dict[str, Any] = {
         "meta": {
-            "command": "python benchmarks/run.py " + " ".join(sys.argv[1:]),
+            "command": " ".join(["python benchmarks/run.py", *sys.argv[1:]]),
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": machine(),
             "quick": args.quick,

@@ -276,6 +276,30 @@ def test_bulk_cleanup_loads_no_rows_for_delete_receivers(
     assert len(work) <= 2  # one DELETE; two statements on the fallback
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled once", "plain ORM"])
+def test_token_lookup_is_one_query_with_the_user(
+    compiled: bool, user: Any, monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any
+) -> None:
+    """The lookup compiled once per connection, and the plain QuerySet it falls back to."""
+    from resetkit.backends import orm
+
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    wrapper.__dict__.pop("_resetkit_token_lookups", None)
+    if not compiled:
+        monkeypatch.setattr(orm._TokenLookup, "build", classmethod(lambda cls, *args: None))
+    store = orm.ORMTokenStore()
+    created = store.create_token(user, KEY, ip_address="192.0.2.1", user_agent="UA/1")
+    try:
+        for _ in range(2):  # built on the first call, reused on the second
+            with django_assert_num_queries(1):
+                found = store.get_token(KEY)
+                assert found is not None and found.pk == created.pk
+                assert found.user.email == "alice@example.com" and found.user_agent == "UA/1"
+                assert found.created_at == created.created_at and found.key == KEY
+    finally:
+        wrapper.__dict__.pop("_resetkit_token_lookups", None)
+
+
 # -- the account lookup's index ------------------------------------------------------------------
 
 

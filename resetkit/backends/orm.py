@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -377,7 +378,7 @@ class _TokenLookup:
             if list(params) != markers:
                 return None
             return cls(compiler, sql, using)
-        except (KeyError, ValueError, AttributeError, TypeError):
+        except (EmptyResultSet, KeyError, ValueError, AttributeError, TypeError):
             return None
 
     def run(self, connection: BaseDatabaseWrapper, digests: list[str]) -> list[Any]:
