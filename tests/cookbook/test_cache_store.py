@@ -51,8 +51,9 @@ def per_view():
         yield
 
 
-@pytest.mark.usefixtures("globally")
-def test_global_setting_keeps_tokens_in_the_cache_only(api_client, user, signals) -> None:
+@pytest.mark.parametrize("configured", ["globally", "per_view"])
+def test_tokens_live_in_the_cache_only(request, configured, api_client, user, signals) -> None:
+    request.getfixturevalue(configured)
     key = request_token(api_client, user, signals)
 
     assert not ResetPasswordToken.objects.exists()
@@ -69,17 +70,6 @@ def test_global_setting_tokens_go_with_the_cache(api_client, user, signals) -> N
     caches["default"].clear()
 
     assert validate(api_client, key) == 404
-
-
-@pytest.mark.usefixtures("per_view")
-def test_per_view_store_keeps_tokens_in_the_cache_only(api_client, user, signals) -> None:
-    key = request_token(api_client, user, signals)
-
-    assert not ResetPasswordToken.objects.exists()
-    assert validate(api_client, key) == 200
-    assert confirm(api_client, key) == 200
-    user.refresh_from_db()
-    assert user.check_password(NEW_PASSWORD)
 
 
 @pytest.mark.usefixtures("per_view")

@@ -7,26 +7,15 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.response import Response
-from rest_framework.test import APIRequestFactory
 
 from resetkit.signals import post_password_reset, pre_password_reset
 from resetkit.views import ResetPasswordConfirm
+from tests.mixins.conftest import call
 
 pytestmark = pytest.mark.django_db
 
 CONFIRM_URL = "/api/password_reset/confirm/"
 NEW_PASSWORD = "brand-new-Passw0rd"
-
-
-@pytest.fixture
-def key(api_client, user, signals) -> str:
-    api_client.post("/api/password_reset/", {"email": "alice@example.com"}, format="json")
-    return str(signals.keys[0])
-
-
-def call(view: Any, data: Any) -> Response:
-    response: Response = view(APIRequestFactory().post("/c/", data, format="json"))
-    return response
 
 
 def reload(user: Any) -> Any:

@@ -9,23 +9,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from resetkit.views import ResetPasswordValidateToken
+from tests.mixins.conftest import call
 
 pytestmark = pytest.mark.django_db
 
 VALIDATE_URL = "/api/password_reset/validate_token/"
-
-
-@pytest.fixture
-def key(api_client, user, signals) -> str:
-    api_client.post("/api/password_reset/", {"email": "alice@example.com"}, format="json")
-    return str(signals.keys[0])
-
-
-def call(view: Any, data: Any) -> Response:
-    from rest_framework.test import APIRequestFactory
-
-    response: Response = view(APIRequestFactory().post("/v/", data, format="json"))
-    return response
 
 
 def test_extra_field_on_validate(key, user) -> None:
