@@ -16,12 +16,14 @@ __all__ = [
     "DuplicateTokenError",
     "ResetToken",
     "ResetTokenLike",
+    "build_token_store",
+    "check_token_store_class",
     "get_token_store",
     "get_token_store_class",
 ]
 
 
-def _configured() -> tuple[type[BaseTokenStore], dict[str, Any]]:
+def _configured() -> tuple[type[BaseTokenStore], dict[str, Any], str]:
     from resetkit.conf import resetkit_settings
     from resetkit.loading import split_class_config
 
@@ -31,9 +33,24 @@ def _configured() -> tuple[type[BaseTokenStore], dict[str, Any]]:
         from resetkit.backends.orm import ORMTokenStore
 
         cls = ORMTokenStore
+    return check_token_store_class(cls, setting), options, setting
+
+
+def check_token_store_class(cls: Any, where: str) -> type[BaseTokenStore]:
+    """Return ``cls`` if it is a store class, else raise naming ``where`` it was configured."""
     if not (isinstance(cls, type) and issubclass(cls, BaseTokenStore)):
-        raise ImproperlyConfigured(f"{setting}: {cls!r} is not a BaseTokenStore subclass.")
-    return cls, options
+        raise ImproperlyConfigured(f"{where}: {cls!r} is not a BaseTokenStore subclass.")
+    return cls
+
+
+def build_token_store(
+    cls: type[BaseTokenStore], options: dict[str, Any], where: str
+) -> BaseTokenStore:
+    """Instantiate store ``cls`` with ``options``; errors name ``where`` it was configured."""
+    try:
+        return cls(**options)
+    except TypeError as exc:
+        raise ImproperlyConfigured(f"{where}: cannot build {cls.__name__} ({exc}).") from exc
 
 
 def get_token_store_class() -> type[BaseTokenStore]:
@@ -43,12 +60,5 @@ def get_token_store_class() -> type[BaseTokenStore]:
 
 def get_token_store(**overrides: Any) -> BaseTokenStore:
     """Build the configured store; ``overrides`` beat the configured ``OPTIONS``."""
-    cls, options = _configured()
-    try:
-        return cls(**{**options, **overrides})
-    except TypeError as exc:
-        from resetkit.conf import resetkit_settings
-
-        raise ImproperlyConfigured(
-            f"{resetkit_settings.source_of('TOKEN_STORE')}: cannot build {cls.__name__} ({exc})."
-        ) from exc
+    cls, options, setting = _configured()
+    return build_token_store(cls, {**options, **overrides}, setting)

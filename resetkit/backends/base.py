@@ -176,6 +176,13 @@ class BaseTokenStore:
     def is_expired(self, created_at: datetime) -> bool:
         return self.now() > self.expires_at(created_at)
 
+    #: Longest user agent kept with a token (the ORM column's size).
+    user_agent_max_length = 512
+
+    def clean_user_agent(self, user_agent: str | None) -> str:
+        """The user agent as stored: empty for none, cut to ``user_agent_max_length``."""
+        return (user_agent or "")[: self.user_agent_max_length]
+
     def password_fingerprint(self, user: Any) -> str:
         """A keyed fingerprint of ``user``'s password hash, stored with each new token."""
         return password_fingerprint(user)

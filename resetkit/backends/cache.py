@@ -57,7 +57,7 @@ class CacheTokenStore(BaseTokenStore):
         # A key outstanding under a fallback secret is just as taken as one under the current.
         self._make_way([self.token_cache_key(d) for d in self.lookup_digests(key) if d != digest])
         stamp = self._current_stamp(user.pk, ttl)
-        user_agent = (user_agent or "")[:512]
+        user_agent = self.clean_user_agent(user_agent)
         value = (
             user.pk,
             created_at.timestamp(),

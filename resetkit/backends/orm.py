@@ -52,7 +52,7 @@ class ORMTokenStore(BaseTokenStore):
             digest=digest,
             created_at=self.now(),
             ip_address=ip_address or None,
-            user_agent=(user_agent or "")[:512],
+            user_agent=self.clean_user_agent(user_agent),
             password_fingerprint=self.password_fingerprint(user),
         )
         try:
@@ -167,22 +167,13 @@ class ORMTokenStore(BaseTokenStore):
         runs in its own transaction and rolls that back itself.
         """
         using, connection = self._db()
-        if connection.in_atomic_block:
-            if token.pk in self._delete_user_rows(connection, token.user_id):
-                return True
-            transaction.set_rollback(True, using=using)
-            return False
-
-        class NotConsumed(Exception):
-            pass
-
-        try:
-            with transaction.atomic(using=using):
-                if token.pk not in self._delete_user_rows(connection, token.user_id):
-                    raise NotConsumed
-        except NotConsumed:
-            return False
-        return True
+        # savepoint=False: nested in the caller's block this costs no SAVEPOINT round trips,
+        # and set_rollback() marks that block; on its own it is a transaction of its own.
+        with transaction.atomic(using=using, savepoint=False):
+            won = token.pk in self._delete_user_rows(connection, token.user_id)
+            if not won:
+                transaction.set_rollback(True, using=using)
+        return won
 
     def _delete_user_rows(self, connection: BaseDatabaseWrapper, user_id: Any) -> set[Any]:
         """Delete all of a user's rows, locking them in key order; return the deleted keys."""

@@ -5,6 +5,8 @@ Free of DRF imports: usable from a plain Django view, a management command or a 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ImproperlyConfigured
 
 from resetkit.generators.base import BaseTokenGenerator
@@ -15,6 +17,7 @@ __all__ = [
     "BaseTokenGenerator",
     "RandomNumberTokenGenerator",
     "RandomStringTokenGenerator",
+    "build_token_generator",
     "get_token_generator",
 ]
 
@@ -26,20 +29,23 @@ def get_token_generator() -> BaseTokenGenerator:
 
     setting = resetkit_settings.source_of("TOKEN_GENERATOR")
     cls, options = split_class_config(resetkit_settings.TOKEN_GENERATOR, setting)
-    if cls is None:
-        cls = RandomStringTokenGenerator
+    return build_token_generator(cls or RandomStringTokenGenerator, options, setting)
+
+
+def build_token_generator(cls: Any, options: dict[str, Any], where: str) -> BaseTokenGenerator:
+    """Instantiate generator ``cls`` with ``options``; errors name ``where`` it was configured."""
     if not callable(getattr(cls, "generate_token", None)):
         raise ImproperlyConfigured(
-            f"{setting}: {cls!r} has no generate_token() method; subclass BaseTokenGenerator."
+            f"{where}: {cls!r} has no generate_token() method; subclass BaseTokenGenerator."
         )
     try:
         generator: BaseTokenGenerator = cls(**options)
     except ImproperlyConfigured as exc:
-        raise ImproperlyConfigured(f"{setting}: {exc}") from exc
-    except TypeError as exc:
-        # A custom generator whose __init__ does not take the configured OPTIONS.
+        raise ImproperlyConfigured(f"{where}: {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        # A custom generator whose __init__ does not take the configured options.
         raise ImproperlyConfigured(
-            f"{setting}: {getattr(cls, '__name__', cls)!s} does not accept OPTIONS {options!r} "
+            f"{where}: {getattr(cls, '__name__', cls)!s} does not accept options {options!r} "
             f"({exc})."
         ) from exc
     return generator

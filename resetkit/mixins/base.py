@@ -7,16 +7,22 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.core.exceptions import SuspiciousOperation
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from resetkit.backends import BaseTokenStore, ResetTokenLike, get_token_store
+from resetkit.backends import (
+    BaseTokenStore,
+    ResetTokenLike,
+    build_token_store,
+    check_token_store_class,
+    get_token_store,
+)
 from resetkit.conf import resetkit_settings
-from resetkit.generators import BaseTokenGenerator, get_token_generator
+from resetkit.generators import BaseTokenGenerator, build_token_generator, get_token_generator
 from resetkit.loading import import_from_setting
 from resetkit.throttling import get_default_throttle_classes, instantiate_throttles
 
@@ -67,15 +73,8 @@ class ResetFlowMixin:
         """Return the store class of this view, or ``None`` for the configured one."""
         if self.token_store_class is None:
             return None
-        cls = import_from_setting(
-            self.token_store_class, f"{type(self).__name__}.token_store_class"
-        )
-        if not (isinstance(cls, type) and issubclass(cls, BaseTokenStore)):
-            raise ImproperlyConfigured(
-                f"{type(self).__name__}.token_store_class must be a BaseTokenStore subclass, "
-                f"not {cls!r}."
-            )
-        return cls
+        where = f"{type(self).__name__}.token_store_class"
+        return check_token_store_class(import_from_setting(self.token_store_class, where), where)
 
     def get_token_store_kwargs(self) -> dict[str, Any]:
         """Return the options for this view's own store class."""
@@ -86,7 +85,11 @@ class ResetFlowMixin:
         store: BaseTokenStore | None = getattr(self, "_resetkit_token_store", None)
         if store is None:
             cls = self.get_token_store_class()
-            store = get_token_store() if cls is None else cls(**self.get_token_store_kwargs())
+            if cls is None:
+                store = get_token_store()
+            else:
+                where = f"{type(self).__name__}.token_store_kwargs"
+                store = build_token_store(cls, self.get_token_store_kwargs(), where)
             self._resetkit_token_store = store
         return store
 
@@ -98,13 +101,7 @@ class ResetFlowMixin:
             return get_token_generator()
         where = f"{type(self).__name__}.token_generator_class"
         cls = import_from_setting(self.token_generator_class, where)
-        if not callable(getattr(cls, "generate_token", None)):
-            raise ImproperlyConfigured(f"{where}: {cls!r} has no generate_token() method.")
-        try:
-            generator: BaseTokenGenerator = cls(**(self.token_generator_kwargs or {}))
-        except (TypeError, ValueError) as exc:
-            raise ImproperlyConfigured(f"{where}: cannot build {cls!r} ({exc}).") from exc
-        return generator
+        return build_token_generator(cls, self.token_generator_kwargs or {}, where)
 
     # -- users ---------------------------------------------------------------------------------
 
