@@ -4,9 +4,15 @@ Layout, under ``<key_prefix>``:
 
 * ``:t:<digest>`` -> ``(user pk, created timestamp, stamp, ip, user agent, password
   fingerprint)``, expiring with the token. The key holds the digest, never the token.
-* ``:u:<user pk>`` -> the user's revocation stamp. Every token carries the stamp current when
-  it was issued; revoking a user writes a new stamp, which voids all of that user's tokens at
-  once without listing them (a cache has no "delete by owner").
+* ``:u:<user pk>`` -> the user's revocation stamp, a random integer. Every token carries the
+  stamp current when it was issued; revoking a user writes a new stamp, which voids all of that
+  user's tokens at once without listing them (a cache has no "delete by owner").
+
+Entries are kept small, because a cache holds them in memory: the digest in a key is the first
+128 bits of the HMAC in URL-safe base64 (22 characters; Django's own reset tokens keep 80), and
+hex strings and addresses are stored as the bytes they spell whenever that round-trips
+exactly. A token with a 100-character browser user agent takes under 300 bytes of Redis memory
+(a UUID primary key adds its 16 bytes).
 
 Only the portable cache API is used, so any backend works; ``delete()`` reporting whether the
 key existed is what makes consuming atomic (Redis ``DEL`` answers 1 to exactly one caller), and
@@ -16,7 +22,10 @@ user.
 
 from __future__ import annotations
 
+import base64
+import ipaddress
 import secrets
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -41,6 +50,12 @@ class CacheTokenStore(BaseTokenStore):
         # Resolved per call so that a CACHES override (tests, reconfiguration) reaches us.
         return caches[self.cache_alias]
 
+    def make_digest(self, key: str) -> str:
+        return compact_digest(super().make_digest(key))
+
+    def lookup_digests(self, key: str) -> list[str]:
+        return [compact_digest(digest) for digest in super().lookup_digests(key)]
+
     def token_cache_key(self, digest: str) -> str:
         return f"{self.key_prefix}:t:{digest}"
 
@@ -59,12 +74,12 @@ class CacheTokenStore(BaseTokenStore):
         stamp = self._current_stamp(user.pk, ttl)
         user_agent = self.clean_user_agent(user_agent)
         value = (
-            user.pk,
+            pack_pk(user.pk),
             created_at.timestamp(),
             stamp,
-            ip_address or None,
+            pack_ip(ip_address or None),
             user_agent,
-            self.password_fingerprint(user),
+            pack_hex(self.password_fingerprint(user)),
         )
         # add(), never set(): overwriting would hand another user's outstanding token to this
         # one. A dead entry (expired, revoked) in the way is removed and the add tried again.
@@ -84,7 +99,8 @@ class CacheTokenStore(BaseTokenStore):
 
     def _is_live(self, value: Any) -> bool:
         """Whether a stored entry is neither expired nor revoked."""
-        user_pk, created_ts, stamp = value[:3]
+        packed_pk, created_ts, stamp = value[:3]
+        user_pk = unpack_pk(packed_pk)
         created_at = datetime.fromtimestamp(created_ts, tz=dt_timezone.utc)
         if self.is_expired(created_at):
             return False
@@ -99,12 +115,12 @@ class CacheTokenStore(BaseTokenStore):
                 raise DuplicateTokenError("this key is already outstanding; use another")
             self.cache.delete(cache_key)
 
-    def _current_stamp(self, user_pk: Any, ttl: int) -> str:
+    def _current_stamp(self, user_pk: Any, ttl: int) -> int:
         """The user's stamp, created if missing; kept alive as long as the newest token."""
         user_key = self.user_cache_key(user_pk)
         stamp = self.cache.get(user_key)
         if stamp is None:
-            fresh = secrets.token_hex(8)
+            fresh = new_stamp()
             if self.cache.add(user_key, fresh, ttl):
                 return fresh
             stamp = self.cache.get(user_key)
@@ -113,7 +129,7 @@ class CacheTokenStore(BaseTokenStore):
                 return fresh
         else:
             self.cache.touch(user_key, ttl)
-        return str(stamp)
+        return int(stamp)
 
     def get_token(self, key: str) -> ResetToken | None:
         cache_keys = [self.token_cache_key(digest) for digest in self.lookup_digests(key)]
@@ -130,8 +146,8 @@ class CacheTokenStore(BaseTokenStore):
             return None
         cache_key, (user_pk, created_ts, _stamp, ip_address, user_agent, fingerprint) = live[0]
         user_model = get_user_model()
-        user = user_model._default_manager.filter(pk=user_pk).first()
-        if user is None or not self.password_unchanged(user, fingerprint):
+        user = user_model._default_manager.filter(pk=unpack_pk(user_pk)).first()
+        if user is None or not self.password_unchanged(user, unpack_hex(fingerprint)):
             self.cache.delete(cache_key)
             return None
         created_at = datetime.fromtimestamp(created_ts, tz=dt_timezone.utc)
@@ -141,7 +157,7 @@ class CacheTokenStore(BaseTokenStore):
             user=user,
             created_at=created_at,
             expires_at=self.expires_at(created_at),
-            ip_address=ip_address,
+            ip_address=unpack_ip(ip_address),
             user_agent=user_agent,
         )
 
@@ -155,6 +171,55 @@ class CacheTokenStore(BaseTokenStore):
         return self._is_live(value)
 
     def revoke_user_tokens(self, user: Any) -> None:
-        self.cache.set(
-            self.user_cache_key(user.pk), secrets.token_hex(8), max(self.get_expiry_seconds(), 1)
-        )
+        self.cache.set(self.user_cache_key(user.pk), new_stamp(), max(self.get_expiry_seconds(), 1))
+
+
+def new_stamp() -> int:
+    """A random revocation stamp. An integer, which Redis keeps inside the key's own record."""
+    return secrets.randbits(63)
+
+
+def pack_pk(pk: Any) -> Any:
+    """An integer as it is, a UUID as its 16 bytes, anything else as text."""
+    if isinstance(pk, int):
+        return pk
+    if isinstance(pk, uuid.UUID):
+        return pk.bytes
+    return str(pk)
+
+
+def unpack_pk(value: Any) -> Any:
+    return uuid.UUID(bytes=value) if isinstance(value, bytes) else value
+
+
+def compact_digest(hexdigest: str) -> str:
+    """The first 128 bits of a hex digest in URL-safe base64: 22 characters instead of 64."""
+    return base64.urlsafe_b64encode(bytes.fromhex(hexdigest)[:16]).rstrip(b"=").decode()
+
+
+def pack_hex(text: str) -> bytes | str:
+    """The bytes a lowercase hex string spells (half its size); other text as it is."""
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        return text
+    return raw if raw.hex() == text else text
+
+
+def unpack_hex(value: bytes | str) -> str:
+    return value.hex() if isinstance(value, bytes) else value
+
+
+def pack_ip(address: str | None) -> bytes | str | None:
+    """The 4 or 16 bytes of an address written in canonical form; anything else as it is."""
+    if address is None:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return parsed.packed if str(parsed) == address else address
+
+
+def unpack_ip(value: bytes | str | None) -> str | None:
+    return str(ipaddress.ip_address(value)) if isinstance(value, bytes) else value

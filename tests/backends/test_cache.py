@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,7 +46,9 @@ def token_keys(alias: str = "default") -> list[str]:
 
 def test_the_key_holds_the_digest_never_the_token(user) -> None:
     CacheTokenStore().create_token(user, KEY)
-    assert token_keys() == [f"resetkit:t:{token_digest(KEY)}"]
+    # The HMAC's first 128 bits, URL-safe base64 without padding.
+    short = base64.urlsafe_b64encode(bytes.fromhex(token_digest(KEY))[:16]).rstrip(b"=")
+    assert token_keys() == [f"resetkit:t:{short.decode()}"]
     assert not any(KEY in key for key in raw_cache_entries())
 
 
@@ -120,7 +124,7 @@ def test_token_store_setting_with_options(user, tokens_cache, api_client, signal
         )
         assert response.status_code == 200
         (key,) = signals.keys
-        assert token_keys("tokens") == [store.token_cache_key(token_digest(key))]
+        assert token_keys("tokens") == [store.token_cache_key(store.make_digest(key))]
         assert token_keys("default") == []
         response = api_client.post(
             reverse("password_reset:reset-password-confirm"),
@@ -155,3 +159,47 @@ def _from_setting(options: dict[str, Any]) -> Any:
     config = {"CLASS": "resetkit.backends.cache.CacheTokenStore", "OPTIONS": options}
     with resetkit_overrides(TOKEN_STORE=config):
         return get_token_store()
+
+
+# Chrome 131 on Windows, as browsers send it today (111 characters).
+BROWSER_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+def test_a_token_with_a_browser_user_agent_stays_small(user, settings) -> None:
+    """An outstanding token costs at most 300 bytes of Redis memory (issue: performance).
+
+    The stored value and key are checked on every cache; on Redis, ``MEMORY USAGE`` too (the
+    key, its value and Redis's own records; a value of up to 188 bytes fits the allocator's
+    192-byte class).
+    """
+    store = CacheTokenStore()
+    token = store.create_token(user, KEY, ip_address="203.0.113.7", user_agent=BROWSER_UA)
+    key = store.token_cache_key(token.digest)
+    # A UUID primary key is kept as its 16 bytes: the next allocator class, 32 bytes more.
+    uuid_pk = isinstance(user.pk, uuid.UUID)
+    raw = raw_cache_entries()[key]
+    assert len(raw) <= (188 + 16 if uuid_pk else 188)
+    assert len(caches["default"].make_key(key)) <= 60
+    if settings.CACHE_KIND == "redis":
+        import redis
+
+        client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+        usage = client.memory_usage(caches["default"].make_key(key), samples=0)
+        assert usage <= (300 + 32 if uuid_pk else 300)
+    found = store.get_token(KEY)
+    assert found is not None
+    assert (found.ip_address, found.user_agent) == ("203.0.113.7", BROWSER_UA)
+
+
+@pytest.mark.parametrize(
+    "address", ["203.0.113.7", "2001:db8::1", "2001:DB8::1", "::ffff:192.0.2.1", "fe80::1"]
+)
+def test_addresses_come_back_as_they_were_given(user, address) -> None:
+    """Addresses are packed to bytes only where that round-trips to the very same text."""
+    store = CacheTokenStore()
+    store.create_token(user, KEY, ip_address=address)
+    found = store.get_token(KEY)
+    assert found is not None and found.ip_address == address

@@ -1,10 +1,11 @@
 """Delete expired reset tokens in batches (the name keeps django-rest-passwordreset's spelling).
 
 Schedule it (cron, a systemd timer, Celery beat) to keep the token table small. It deletes
-batch by batch, each batch one raw ``DELETE`` that starts where the last one ended, so no
-statement holds locks for long, the last batch costs what the first did, and memory stays flat
-whatever the backlog. Bulk deletes send no ``pre_delete``/``post_delete`` signals for the rows
-removed (``QuerySet.delete()`` would load every row into Python to send them).
+batch by batch, each batch one raw ``DELETE`` (a run of pages on PostgreSQL, the oldest rows
+elsewhere), so no statement holds locks for long, the last batch costs what the first did, and
+memory stays flat whatever the backlog. Bulk deletes send no ``pre_delete``/``post_delete``
+signals for the rows removed (``QuerySet.delete()`` would load every row into Python to send
+them).
 With the cache store there is nothing to do (entries expire by themselves) and it says so.
 """
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
             "--batch-size",
             type=int,
             default=None,
-            help="Rows deleted per statement (default: RESETKIT['CLEANUP_BATCH_SIZE'], 1000).",
+            help="Rows deleted per statement (default: RESETKIT['CLEANUP_BATCH_SIZE'], 10000).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
