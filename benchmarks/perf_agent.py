@@ -127,6 +127,7 @@ def user_numbered(n: int) -> Any:
 
 def cmd_setup(args: argparse.Namespace) -> dict[str, Any]:
     call_command("migrate", verbosity=0)
+    forget_cached_state()
     seed_users(args.users)
     impl = Impl()
     for n in range(1, args.tokens + 1):
@@ -134,6 +135,19 @@ def cmd_setup(args: argparse.Namespace) -> dict[str, Any]:
     if args.upper_index:
         create_upper_index()
     return {"users": args.users, "tokens": args.tokens}
+
+
+def forget_cached_state() -> None:
+    """Delete this site's keys from Redis: a new database numbers its users from 1 again, and
+    an earlier run's entries (per-account budgets, cache-store tokens) would meet them."""
+    import redis
+
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in f"{prefix}:") + "*"
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
 
 
 def create_upper_index() -> None:

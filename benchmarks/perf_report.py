@@ -352,9 +352,7 @@ def _targets(results: dict[str, Any]) -> str:
     if cleanup:
         up, rk = cleanup["upstream"], cleanup["resetkit"]
         ratio = rk["wall_s"] / up["wall_s"]
-        checks.append(
-            (f"cleanup wall time <= 1.5{TIMES} upstream", ratio <= 1.5, _ratio(ratio))
-        )
+        checks.append((f"cleanup wall time <= 1.5{TIMES} upstream", ratio <= 1.5, _ratio(ratio)))
         longest = rk["longest_statement_ms"] or rk["longest_batch_ms"]
         if longest is not None:
             checks.append(("no cleanup statement over 250 ms", longest <= 250, f"{longest:.0f} ms"))
