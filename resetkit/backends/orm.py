@@ -257,6 +257,10 @@ class ORMTokenStore(BaseTokenStore):
         be waiting for a row this batch already deleted: without the timeout that is a
         deadlock, and PostgreSQL might end the reset rather than the cleanup), then does that
         run again skipping locked rows. Inside a transaction it always skips them.
+
+        In autocommit the batches also commit without waiting for the disk
+        (``synchronous_commit = off``, for this session and only while they run): after a
+        crash the last batches may be undone, and the next cleanup deletes those rows again.
         """
         names = self._names(connection)
         param = self.model._meta.get_field("created_at").get_db_prep_value(cutoff, connection)
@@ -265,8 +269,8 @@ class ORMTokenStore(BaseTokenStore):
         in_transaction = connection.in_atomic_block
         with connection.cursor() as cursor:
             if not in_transaction:
-                cursor.execute(_SET_LOCK_TIMEOUT_SQL, [_CLEANUP_LOCK_TIMEOUT])
-                previous = cursor.fetchone()[0]
+                cursor.execute(_SESSION_SETTINGS_SQL, [_CLEANUP_LOCK_TIMEOUT])
+                previous = cursor.fetchone()[:2]
             try:
                 for start, end in pages:
                     params = [f"({start},0)", f"({end},0)", param]
@@ -283,7 +287,7 @@ class ORMTokenStore(BaseTokenStore):
                         yield cursor.rowcount
             finally:
                 if not in_transaction:
-                    cursor.execute(_RESTORE_LOCK_TIMEOUT_SQL, [previous])
+                    cursor.execute(_RESTORE_SESSION_SETTINGS_SQL, previous)
 
     def _delete_expired_batch(
         self,
@@ -388,10 +392,14 @@ _PAGES_SKIP_LOCKED_SQL = (
 # How long a batch may wait for a row another transaction holds before it skips such rows:
 # far below PostgreSQL's deadlock_timeout (1s), so a reset waiting on the batch never loses.
 _CLEANUP_LOCK_TIMEOUT = "50ms"
-_SET_LOCK_TIMEOUT_SQL = (
-    "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, false)"
+# The session's own values are read first and put back when the batches end.
+_SESSION_SETTINGS_SQL = (
+    "SELECT current_setting('lock_timeout'), current_setting('synchronous_commit'), "
+    "set_config('lock_timeout', %s, false), set_config('synchronous_commit', 'off', false)"
 )
-_RESTORE_LOCK_TIMEOUT_SQL = "SELECT set_config('lock_timeout', %s, false)"
+_RESTORE_SESSION_SETTINGS_SQL = (
+    "SELECT set_config('lock_timeout', %s, false), set_config('synchronous_commit', %s, false)"
+)
 _LOCK_NOT_AVAILABLE = "55P03"
 
 

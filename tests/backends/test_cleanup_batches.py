@@ -96,13 +96,16 @@ def test_a_row_held_by_another_transaction_neither_stalls_nor_deadlocks(user: An
     try:
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '7s'")
+            cursor.execute("SET synchronous_commit = 'local'")
         store = ORMTokenStore()
         started = timezone.now()
         assert sum(store.clear_expired_in_batches(BATCH)) == EXPIRED - len(held)
         assert timezone.now() - started < timedelta(seconds=3)
         with connection.cursor() as cursor:
             cursor.execute("SHOW lock_timeout")
-            assert cursor.fetchone()[0] == "7s"  # the session's own setting is back
+            assert cursor.fetchone()[0] == "7s"  # the session's own settings are back
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "local"
     finally:
         release.set()
         holder.join(10)
