@@ -359,7 +359,7 @@ def cmd_backlog(args: argparse.Namespace) -> dict[str, Any]:
 
     Each repetition times requests on an empty table, loads ``--rows`` expired tokens, and
     times requests again; its slowdown is the ratio of the two medians. upstream's first
-    request deletes the whole backlog, so only that one meets it; resetkit removes 100 rows
+    request deletes the whole backlog, so only that one meets it; resetkit removes 25 rows
     per request, so every request of the phase meets it (after one, which pays for the
     statistics the load just changed, as upstream's does).
     """
@@ -401,7 +401,7 @@ def explain_cleanup() -> str:
     from resetkit.backends.orm import ORMTokenStore
 
     with CaptureQueriesContext(connection) as queries:
-        ORMTokenStore().clear_expired(limit=100)
+        ORMTokenStore().clear_expired(limit=25)
     statement = next(q["sql"] for q in queries.captured_queries if "DELETE" in q["sql"])
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (COSTS OFF) " + statement)

@@ -333,3 +333,25 @@ def test_authenticated_user_is_not_required_nor_used(
     api_client.force_authenticate(other)
     request_token(api_client, "alice@example.com")
     assert [t.user for t in signals.tokens] == [user]
+
+
+def test_each_request_clears_a_small_batch_of_the_oldest_expired_tokens(
+    api_client, user, make_user, clock
+) -> None:
+    """The documented clearing on the request path, bounded so that its cost stays flat."""
+    from resetkit.backends.orm import ORMTokenStore
+    from resetkit.models import ResetPasswordToken
+
+    store = ORMTokenStore()
+    owner = make_user(email="owner@example.com")
+    for n in range(40):
+        store.create_token(owner, f"expired-{n:02d}")
+        clock.shift(timedelta(seconds=1))
+    clock.shift(timedelta(hours=25))
+    remaining = ResetPasswordToken.objects.order_by("created_at")
+    newest_fifteen = list(remaining.values_list("pk", flat=True))[25:]
+
+    api_client.post(REQUEST_URL, {"email": "nobody@example.com"}, format="json")
+    assert list(remaining.values_list("pk", flat=True)) == newest_fifteen
+    api_client.post(REQUEST_URL, {"email": "nobody@example.com"}, format="json")
+    assert not remaining.exists()

@@ -85,7 +85,7 @@ CASES = {
     "confirm unknown": (CONFIRM_URL, {"token": UNKNOWN_KEY, "password": NEW_PASSWORD}, 404),
 }
 EXPECTED = {
-    # ORM: one DELETE of at most 100 expired rows, the user SELECT, the token INSERT (no
+    # ORM: one DELETE of at most 25 expired rows, the user SELECT, the token INSERT (no
     # savepoint, no transaction).
     ("orm", "request existing"): 3,
     ("orm", "request unknown"): 2,

@@ -67,7 +67,7 @@ class TokenIssueMixin(ResetFlowMixin):
     """
 
     #: At most this many expired tokens are removed per request, so its cost stays flat.
-    expired_cleanup_batch_size: int = 100
+    expired_cleanup_batch_size: int = 25
 
     def issue_tokens(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)  # type: ignore[attr-defined]
