@@ -9,6 +9,7 @@ statement has a portable fallback for databases without ``DELETE ... RETURNING``
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -209,14 +210,10 @@ class ORMTokenStore(BaseTokenStore):
             deleted: int = expired._raw_delete(using)
             return deleted
         if connection.vendor == "postgresql":
-            # What the request endpoint runs every time: no keyset to return, so the plainest
-            # statement (a third cheaper than the batch statement below, planning included).
-            names = self._names(connection)
-            field = self.model._meta.get_field("created_at")
             with connection.cursor() as cursor:
                 cursor.execute(
-                    _CLEAR_OLDEST_SQL.format(limit=int(limit), **names),
-                    [field.get_db_prep_value(cutoff, connection)],
+                    _CLEAR_OLDEST_SQL.format(limit=int(limit), **self._names(connection)),
+                    [self._prep_created_at(cutoff, connection)],
                 )
                 return int(cursor.rowcount)
         deleted, _newest = self._delete_expired_batch(connection, cutoff, limit, None)
@@ -228,18 +225,22 @@ class ORMTokenStore(BaseTokenStore):
         On PostgreSQL a batch is a run of the table's pages expected to hold ``batch_size``
         rows (from the table's statistics), deleted in one statement that reads those pages and
         no others: together the batches cost what one ``DELETE`` of the whole backlog does,
-        yet no statement holds many locks or runs long. A batch smaller than one page, and
-        every other database, takes the oldest ``batch_size`` rows per statement instead, each
-        batch starting where the last one ended (a keyset on ``created_at``), so the last
-        batch of a large backlog costs what the first did.
+        yet no statement holds many locks or runs long; a batch smaller than one page is the
+        oldest ``batch_size`` rows, as on the request path. Other databases take the oldest
+        ``batch_size`` rows per statement, each batch starting where the last one ended (a
+        keyset on ``created_at``), so the last batch of a large backlog costs what the first
+        did.
         """
         _using, connection = self._db()
-        cutoff = self.now() - self.get_expiry_delta()
         if connection.vendor == "postgresql":
             pages = _PageRanges.measure(connection, self._names(connection)["table"], batch_size)
-            if pages is not None:
+            if pages is None:
+                yield from super().clear_expired_in_batches(batch_size)
+            else:
+                cutoff = self.now() - self.get_expiry_delta()
                 yield from self._delete_expired_pages(connection, cutoff, pages)
-                return
+            return
+        cutoff = self.now() - self.get_expiry_delta()
         floor = None
         while True:
             deleted, floor = self._delete_expired_batch(connection, cutoff, batch_size, floor)
@@ -263,31 +264,21 @@ class ORMTokenStore(BaseTokenStore):
         crash the last batches may be undone, and the next cleanup deletes those rows again.
         """
         names = self._names(connection)
-        param = self.model._meta.get_field("created_at").get_db_prep_value(cutoff, connection)
+        param = self._prep_created_at(cutoff, connection)
         fast = _PAGES_SQL.format(**names)
         careful = _PAGES_SKIP_LOCKED_SQL.format(**names)
-        in_transaction = connection.in_atomic_block
-        with connection.cursor() as cursor:
-            if not in_transaction:
-                cursor.execute(_SESSION_SETTINGS_SQL, [_CLEANUP_LOCK_TIMEOUT])
-                previous = cursor.fetchone()[:2]
-            try:
-                for start, end in pages:
-                    params = [f"({start},0)", f"({end},0)", param]
-                    if in_transaction:
-                        cursor.execute(careful, params)
-                    else:
-                        try:
-                            cursor.execute(fast, params)
-                        except OperationalError as exc:
-                            if _sqlstate(exc) != _LOCK_NOT_AVAILABLE:
-                                raise
-                            cursor.execute(careful, params)
-                    if cursor.rowcount:
-                        yield cursor.rowcount
-            finally:
-                if not in_transaction:
-                    cursor.execute(_RESTORE_SESSION_SETTINGS_SQL, previous)
+        autocommit = not connection.in_atomic_block
+        with connection.cursor() as cursor, _cleanup_session(cursor, autocommit):
+            for start, end in pages:
+                params = [f"({start},0)", f"({end},0)", param]
+                if not (autocommit and _execute_unless_locked(cursor, fast, params)):
+                    cursor.execute(careful, params)
+                if cursor.rowcount:
+                    yield cursor.rowcount
+
+    def _prep_created_at(self, value: datetime, connection: BaseDatabaseWrapper) -> Any:
+        """``value`` as the database takes it for the ``created_at`` column."""
+        return self.model._meta.get_field("created_at").get_db_prep_value(value, connection)
 
     def _delete_expired_batch(
         self,
@@ -299,8 +290,7 @@ class ORMTokenStore(BaseTokenStore):
         """Delete up to ``limit`` rows created before ``cutoff`` (and at or after ``floor``,
         as the database returned it), oldest first; return how many, and the newest
         ``created_at`` among them (the next batch's ``floor``)."""
-        field = self.model._meta.get_field("created_at")
-        params: list[Any] = [field.get_db_prep_value(cutoff, connection)]
+        params: list[Any] = [self._prep_created_at(cutoff, connection)]
         if floor is not None:
             params.append(floor)
         template = (
@@ -315,8 +305,6 @@ class ORMTokenStore(BaseTokenStore):
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 rows = cursor.fetchall()
-            if connection.vendor == "postgresql":  # one row: count and newest
-                return int(rows[0][0]), rows[0][1]
             return len(rows), max((row[0] for row in rows), default=None)
         # Two statements: MySQL allows no LIMIT in an IN (...) subquery nor DELETE ... RETURNING.
         expired = self.model._default_manager.db_manager(connection.alias).filter(
@@ -355,18 +343,10 @@ _CONSUME_SQL = {
     "sqlite": "DELETE FROM {table} WHERE {user} = %s RETURNING {pk}",
 }
 
-# One cleanup batch, oldest first through the created_at index. On PostgreSQL the batch is
-# deleted by physical row address ("ctid = ANY(ARRAY(...))"): a TID scan, where "IN (...)" lets
-# the planner hash-join the batch against a scan of the whole table and a primary key lookup
-# costs an index descent per row; and one row comes back, not one per deleted token. SKIP
-# LOCKED: a batch never waits for a row a reset (or another cleaner) holds, so it can neither
-# queue behind nor deadlock with them; a skipped row goes with a later batch.
+# One cleanup batch, oldest first through the created_at index, returning the created_at of
+# each deleted row (the next batch starts at the newest). PostgreSQL has its own statements
+# below.
 _CLEANUP_SQL = {
-    "postgresql": (
-        "WITH gone AS (DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} "
-        "WHERE {where} ORDER BY {created} LIMIT {limit} FOR UPDATE SKIP LOCKED)) "
-        "RETURNING {created}) SELECT count(*), max({created}) FROM gone"
-    ),
     "mysql": (
         "DELETE FROM {table} WHERE {where} ORDER BY {created} LIMIT {limit} RETURNING {created}"
     ),
@@ -376,7 +356,11 @@ _CLEANUP_SQL = {
     ),
 }
 
-# The request path's bounded cleanup on PostgreSQL: the oldest expired rows, skipping locked ones.
+# The oldest expired rows on PostgreSQL (the request path's bounded cleanup). Deleted by
+# physical row address ("ctid = ANY(ARRAY(...))"): a TID scan, where "IN (...)" lets the planner
+# hash-join the batch against a scan of the whole table and a primary key lookup costs an index
+# descent per row. SKIP LOCKED: it never waits for a row a reset (or another cleaner) holds, so
+# it can neither queue behind nor deadlock with them; a skipped row goes next time.
 _CLEAR_OLDEST_SQL = (
     "DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE {created} < %s "
     "ORDER BY {created} LIMIT {limit} FOR UPDATE SKIP LOCKED))"
@@ -400,13 +384,34 @@ _SESSION_SETTINGS_SQL = (
 _RESTORE_SESSION_SETTINGS_SQL = (
     "SELECT set_config('lock_timeout', %s, false), set_config('synchronous_commit', %s, false)"
 )
-_LOCK_NOT_AVAILABLE = "55P03"
 
 
-def _sqlstate(exc: BaseException) -> str | None:
-    """The SQLSTATE of a database error raised by psycopg (3 or 2)."""
-    cause = exc.__cause__
-    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+@contextmanager
+def _cleanup_session(cursor: Any, enabled: bool) -> Iterator[None]:
+    """While the batches run: a short ``lock_timeout`` and ``synchronous_commit = off`` for
+    this session, then its own values again. Only in autocommit (``enabled``): inside a
+    transaction the settings would outlive an error, and the caller's commit is theirs."""
+    if not enabled:
+        yield
+        return
+    cursor.execute(_SESSION_SETTINGS_SQL, [_CLEANUP_LOCK_TIMEOUT])
+    previous = cursor.fetchone()[:2]
+    try:
+        yield
+    finally:
+        cursor.execute(_RESTORE_SESSION_SETTINGS_SQL, previous)
+
+
+def _execute_unless_locked(cursor: Any, sql: str, params: list[Any]) -> bool:
+    """Run ``sql``; ``False`` if it gave up waiting for a row lock (``lock_timeout``)."""
+    try:
+        cursor.execute(sql, params)
+    except OperationalError as exc:
+        cause = exc.__cause__  # psycopg 3 names it sqlstate, psycopg2 pgcode
+        if (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) != "55P03":
+            raise
+        return False
+    return True
 
 
 class _PageRanges:
