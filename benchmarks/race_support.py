@@ -115,9 +115,9 @@ def django_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 
 def manage(env: Mapping[str, str], *args: str, python: str = sys.executable) -> None:
-    """Run ``example/manage.py`` with ``args``; fail loudly with its output."""
+    """Run a management command under ``env``'s settings; fail loudly with its output."""
     done = subprocess.run(
-        [python, str(EXAMPLE / "manage.py"), *args],
+        [python, "-m", "django", *args],
         env=dict(env),
         capture_output=True,
         text=True,

@@ -65,6 +65,7 @@ from race_support import (
     exit_on_sigterm,
     free_port,
     gunicorn_argv,
+    manage,
     smtp_sink,
     wait_until_answering,
 )
@@ -262,19 +263,6 @@ def write_upstream_project(root: Path) -> None:
         (package / name).write_text(textwrap.dedent(text).lstrip())
 
 
-def django_command(python: str, env: dict[str, str], *args: str) -> None:
-    done = subprocess.run(
-        [python, "-m", "django", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode:
-        raise BenchmarkError(f"django-admin {args[0]} failed:\n{done.stdout}{done.stderr}")
-
-
 @contextlib.contextmanager
 def serve_resetkit(args: argparse.Namespace, workdir: Path) -> Iterator[Project]:
     db = Database("postgres", f"{args.db_prefix}_timing_resetkit")
@@ -290,8 +278,8 @@ def serve_resetkit(args: argparse.Namespace, workdir: Path) -> Iterator[Project]
     )
     db.create()
     try:
-        django_command(sys.executable, env, "migrate", "--verbosity", "0")
-        django_command(sys.executable, env, "shell", "-c", CREATE_USER)
+        manage(env, "migrate", "--verbosity", "0")
+        manage(env, "shell", "-c", CREATE_USER)
         argv = gunicorn_argv("demo.wsgi:application", port, workers=args.workers,
                              threads=args.threads)  # fmt: skip
         with smtp_sink(smtp_port, sink), background(argv, env=env, name="resetkit") as log:
@@ -318,8 +306,8 @@ def serve_upstream(args: argparse.Namespace, workdir: Path) -> Iterator[Project]
     )
     db.create()
     try:
-        django_command(python, env, "migrate", "--verbosity", "0")
-        django_command(python, env, "shell", "-c", CREATE_USER)
+        manage(env, "migrate", "--verbosity", "0", python=python)
+        manage(env, "shell", "-c", CREATE_USER, python=python)
         argv = gunicorn_argv("upstream_bench.wsgi:application", port, workers=args.workers,
                              threads=args.threads, python=python)  # fmt: skip
         with (
