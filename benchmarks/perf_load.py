@@ -3,7 +3,13 @@
 Each implementation gets its own gunicorn (sync workers, one per core) on a free 127.0.0.1 port
 and its own database. Rounds alternate upstream / resetkit (A/B/A/B), so slow phases of a
 shared machine fall on both; the ratio is taken per round, and the median of those ratios is
-what to read. wrk runs for a fixed time per round and stops by itself.
+what to read. Each round swaps who goes first (A/B, then B/A), so neither always runs second.
+wrk runs for a fixed time per round and stops by itself.
+
+Throughput moves with whatever else the machine is doing; the CPU time each request costs moves
+much less. On Linux each round also reads, from ``/proc``, the CPU time that the gunicorn
+(master and workers) and PostgreSQL's processes spent during it, per request served: it shows
+where an implementation spends its time, in the server or in the database.
 
 The request endpoint of resetkit answers first and issues the token after the response is
 sent, in the same worker: the worker is busy until that work is done, so throughput counts it;
@@ -12,6 +18,7 @@ the latency a client sees does not.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -19,7 +26,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +124,53 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    #: CPU microseconds per request, by process group (``server``, ``postgres``); empty when
+    #: ``/proc`` cannot be read.
+    cpu_us: dict[str, float] = field(default_factory=dict)
+
+
+class CpuMeter:
+    """CPU time of one gunicorn (master and workers) and of PostgreSQL's processes over a round.
+
+    Read from ``/proc/<pid>/stat`` (user + system time of each process): Linux only, and only
+    processes alive at both ends count, which holds for gunicorn's sync workers and for the
+    persistent database connections (``CONN_MAX_AGE``). PostgreSQL's background processes are
+    included: the work a request causes there (WAL, autovacuum) is part of its cost.
+    """
+
+    _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.start = self._sample()
+
+    def _sample(self) -> dict[str, float] | None:
+        proc = Path("/proc")
+        if not (proc / str(self.server_pid) / "stat").exists():
+            return None
+        seconds = {"server": 0.0, "postgres": 0.0}
+        for entry in proc.iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # gone, or not ours to read
+                continue
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            ppid, ticks = int(fields[1]), int(fields[11]) + int(fields[12])
+            if self.server_pid in (int(entry.name), ppid):
+                seconds["server"] += ticks / self._TICK
+            elif name.startswith("postgres"):
+                seconds["postgres"] += ticks / self._TICK
+        return seconds
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        """Microseconds of CPU per request since the meter was made, by group."""
+        end = self._sample()
+        if self.start is None or end is None or requests <= 0:
+            return {}
+        return {group: (end[group] - self.start[group]) / requests * 1e6 for group in self.start}
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -194,27 +248,36 @@ def measure(
             per_impl: dict[str, list[WrkResult]] = {impl: [] for impl in targets}
 
             def run(impl: str, duration: float, endpoint: str = endpoint) -> WrkResult:
-                url = servers[impl].url
+                server = servers[impl]
+                assert server.process is not None
+                meter = CpuMeter(server.process.pid)
                 if endpoint == "validate":
-                    return wrk(url, validate_lua, duration, connections)
-                args = (
-                    str(offsets[impl]),
-                    str(users - first_request_user),
-                    str(first_request_user),
-                )
-                result = wrk(url, request_lua, duration, connections, *args)
-                offsets[impl] += result.requests + connections
+                    result = wrk(server.url, validate_lua, duration, connections)
+                else:
+                    args = (
+                        str(offsets[impl]),
+                        str(users - first_request_user),
+                        str(first_request_user),
+                    )
+                    result = wrk(server.url, request_lua, duration, connections, *args)
+                    offsets[impl] += result.requests + connections
+                result.cpu_us = meter.per_request(result.requests)
                 return result
 
             for impl in targets:  # warm-up: imports, connections, caches
                 run(impl, 2)
             for number in range(rounds):
-                for impl in targets:
+                order = list(targets) if number % 2 == 0 else list(reversed(targets))
+                for impl in order:
                     result = run(impl, seconds)
                     per_impl[impl].append(result)
+                    cpu = "".join(
+                        f", {group} CPU {value:.0f} \N{MICRO SIGN}s/req"
+                        for group, value in result.cpu_us.items()
+                    )
                     log(
                         f"{endpoint} round {number + 1}/{rounds} {impl}: {result.rps:.0f} req/s, "
-                        f"p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms"
+                        f"p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms{cpu}"
                     )
             results[endpoint] = summarize(per_impl)
         results["requests_sent"] = offsets
@@ -238,6 +301,11 @@ def summarize(per_impl: dict[str, list[WrkResult]]) -> dict[str, Any]:
             "p99_ms": statistics.median(r.p99_ms for r in runs),
             "errors": sum(r.errors for r in runs),
             "rounds": [r.rps for r in runs],
+            "cpu_us": {
+                group: statistics.median(r.cpu_us[group] for r in runs)
+                for group in runs[0].cpu_us
+                if all(group in r.cpu_us for r in runs)
+            },
         }
     summary["ratio"] = {
         "rps": statistics.median(ratios),
