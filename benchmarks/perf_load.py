@@ -1,10 +1,10 @@
 """Throughput and latency through a real server: gunicorn, driven by wrk, on loopback only.
 
 Each implementation gets its own gunicorn (sync workers, one per core) on a free 127.0.0.1 port
-and its own database. Rounds alternate upstream / resetkit (A/B/A/B), so slow phases of a
-shared machine fall on both; the ratio is taken per round, and the median of those ratios is
-what to read. Each round swaps who goes first (A/B, then B/A), so neither always runs second.
-wrk runs for a fixed time per round and stops by itself.
+and its own database. Rounds interleave the two, swapping who goes first (A/B, then B/A), so
+slow phases of a shared machine fall on both and neither always runs second; the ratio is taken
+per round, and the median of those ratios is what to read. wrk runs for a fixed time per round
+and stops by itself.
 
 Throughput moves with whatever else the machine is doing; the CPU time each request costs moves
 much less. On Linux each round also reads, from ``/proc``, the CPU time that the gunicorn
@@ -301,11 +301,15 @@ def summarize(per_impl: dict[str, list[WrkResult]]) -> dict[str, Any]:
             "p99_ms": statistics.median(r.p99_ms for r in runs),
             "errors": sum(r.errors for r in runs),
             "rounds": [r.rps for r in runs],
-            "cpu_us": {
-                group: statistics.median(r.cpu_us[group] for r in runs)
-                for group in runs[0].cpu_us
-                if all(group in r.cpu_us for r in runs)
-            },
+            # CpuMeter reads every group or none.
+            "cpu_us": (
+                {
+                    group: statistics.median(r.cpu_us[group] for r in runs)
+                    for group in runs[0].cpu_us
+                }
+                if all(r.cpu_us for r in runs)
+                else {}
+            ),
         }
     summary["ratio"] = {
         "rps": statistics.median(ratios),

@@ -100,8 +100,8 @@ def rows(results: dict[str, Any]) -> list[tuple[str, list[Row]]]:
                         _ratio(ratio[point]),
                     )
                 )
+            up_cpu, rk_cpu = up.get("cpu_us", {}), rk.get("cpu_us", {})
             for group, label in CPU_GROUPS:
-                up_cpu, rk_cpu = up.get("cpu_us", {}), rk.get("cpu_us", {})
                 if group in up_cpu and group in rk_cpu:
                     table.append(
                         (
