@@ -46,9 +46,14 @@ DEFAULTS: dict[str, Any] = {
     # Rows removed per statement by the clearresetpasswodtokens command (about that many on
     # PostgreSQL, where a batch is a run of pages).
     "CLEANUP_BATCH_SIZE": 10_000,
-    # True: the request endpoint answers at once and looks up, issues and delivers after the
-    # response has been sent, so its timing says nothing about the account. False: before.
+    # True: the request endpoint hands its lookup, issuing and delivery to ISSUE_EXECUTOR and
+    # answers at once, so nothing a client can time depends on the account. False: the work
+    # runs inline, before answering (resetkit.executors.InlineExecutor).
     "ISSUE_AFTER_RESPONSE": True,
+    # Where that work runs: dotted path, class, or {"CLASS": ..., "OPTIONS": {...}}.
+    # ThreadExecutor: background threads in each web process (default). TasksExecutor: the
+    # project's task workers (Django's Tasks framework). InlineExecutor: before answering.
+    "ISSUE_EXECUTOR": "resetkit.executors.ThreadExecutor",
     # New tokens one account may receive, in DRF's rate syntax; None: no limit. Requests over
     # the budget get the usual answer and issue nothing.
     "ACCOUNT_TOKEN_RATE": "3/hour",

@@ -143,5 +143,22 @@ REST_FRAMEWORK: dict[str, object] = {
 }
 
 # Tests opt into throttling where they test it; every other test must be able to request
-# tokens freely.
-RESETKIT: dict[str, object] = {"THROTTLE_CLASSES": []}
+# tokens freely. The issuing work runs inline, as a project's own tests would run it (see
+# docs/deployment.md); tests/executors/ covers the thread and task executors.
+RESETKIT: dict[str, object] = {
+    "THROTTLE_CLASSES": [],
+    "ISSUE_EXECUTOR": "resetkit.executors.InlineExecutor",
+}
+
+# The Tasks framework (built in from Django 6.0, the django-tasks backport before): tasks run
+# at enqueue by default; tests/executors/ also uses the backend that only records them.
+try:
+    import django.tasks  # noqa: F401
+
+    _TASKS_PACKAGE = "django.tasks"
+except ImportError:
+    _TASKS_PACKAGE = "django_tasks"
+TASKS = {
+    "default": {"BACKEND": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend"},
+    "recorded": {"BACKEND": f"{_TASKS_PACKAGE}.backends.dummy.DummyBackend", "QUEUES": ["resets"]},
+}

@@ -228,6 +228,7 @@ def test_the_table_covers_every_setting_and_alias() -> None:
     resetkit_only = {
         "CLEANUP_BATCH_SIZE",
         "ISSUE_AFTER_RESPONSE",
+        "ISSUE_EXECUTOR",
         "ACCOUNT_TOKEN_RATE",
         "VALIDATE_THROTTLE_CLASSES",
         "CONFIRM_THROTTLE_CLASSES",
@@ -449,7 +450,8 @@ IMPORT_THEN_CHANGE = textwrap.dedent(
     REQUEST_SCOPE = "django-rest-passwordreset-request-token"
     config = {name: getattr(base, name) for name in dir(base) if name.isupper()}
     config.update(
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        # A file, so that the default executor's threads see the same database.
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}},
         CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
         # At import: everything unlike the settings the requests below run under.
         RESETKIT={
@@ -471,7 +473,10 @@ IMPORT_THEN_CHANGE = textwrap.dedent(
     import resetkit.backends.cache
     import resetkit.backends.orm
     import resetkit.checks
+    import resetkit.executors
     import resetkit.generators
+    import resetkit.tasks
+    import resetkit.testing
     import resetkit.throttling
     import resetkit.urls
     import resetkit.views
@@ -481,6 +486,7 @@ IMPORT_THEN_CHANGE = textwrap.dedent(
     from django.test import Client, override_settings
 
     from resetkit.signals import reset_password_token_created
+    from resetkit.testing import flush_issue_jobs
 
     call_command("migrate", run_syncdb=True, verbosity=0)  # testapp has no migrations
     user_model = get_user_model()
@@ -501,6 +507,7 @@ IMPORT_THEN_CHANGE = textwrap.dedent(
         client = Client()
         for email in ("nobody@example.com", "alice@example.com"):
             codes.append(client.post("/api/password_reset/", {"email": email}).status_code)
+        flush_issue_jobs()  # the default executor's threads
         validate = client.post("/api/password_reset/validate_token/", {"token": keys[0]})
         codes.append(validate.status_code)
         for _ in range(2):

@@ -26,6 +26,9 @@ from resetkit.throttling import (
 )
 from tests.conftest import resetkit_overrides
 
+# Nothing but the test suite's inline executor: these tests read every other key's default.
+INLINE_ONLY = {"ISSUE_EXECUTOR": "resetkit.executors.InlineExecutor"}
+
 pytestmark = pytest.mark.django_db
 
 REQUEST_URL = "/api/password_reset/"
@@ -183,7 +186,7 @@ def test_throttle_classes_can_be_replaced(api_client) -> None:
     """README: DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES = ["...AnonRateThrottle"]."""
     with (
         override_settings(
-            RESETKIT={},
+            RESETKIT=INLINE_ONLY,
             DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES=[
                 "rest_framework.throttling.AnonRateThrottle"
             ],
@@ -205,7 +208,7 @@ def test_replacement_takes_effect_under_the_resetkit_key_too(api_client) -> None
 def test_upstream_throttle_path_maps_to_resetkit(api_client) -> None:
     """A settings file naming django-rest-passwordreset's throttle class keeps working."""
     with override_settings(
-        RESETKIT={},
+        RESETKIT=INLINE_ONLY,
         DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES=[
             "django_rest_passwordreset.throttling.ResetPasswordRequestTokenThrottle"
         ],
@@ -219,7 +222,7 @@ def test_upstream_throttle_path_maps_to_resetkit(api_client) -> None:
 def test_bad_throttle_path_names_the_setting(api_client) -> None:
     with (
         override_settings(
-            RESETKIT={}, DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES=["no.such.Throttle"]
+            RESETKIT=INLINE_ONLY, DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES=["no.such.Throttle"]
         ),
         pytest.raises(ImproperlyConfigured, match="DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES"),
     ):
@@ -254,7 +257,7 @@ README_SCOPED = {
 def test_readme_scoped_example_limits_each_endpoint_by_its_own_scope(api_client) -> None:
     """The README's example verbatim: [] plus a global ScopedRateThrottle with three rates."""
     with override_settings(
-        RESETKIT={},
+        RESETKIT=INLINE_ONLY,
         DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES=[],
         REST_FRAMEWORK=README_SCOPED,
     ):

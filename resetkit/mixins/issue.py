@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 import logging
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -16,6 +17,15 @@ from rest_framework.throttling import BaseThrottle
 
 from resetkit.backends import DuplicateTokenError, ResetTokenLike
 from resetkit.conf import resetkit_settings
+from resetkit.executors import (
+    BaseIssueExecutor,
+    IssueJob,
+    build_issue_executor,
+    get_issue_executor,
+    submit_issue_job,
+)
+from resetkit.executors.jobs import snapshot_request
+from resetkit.loading import import_from_setting
 from resetkit.mixins.base import ResetFlowMixin
 from resetkit.signals import reset_password_token_created
 from resetkit.throttling import (
@@ -61,28 +71,49 @@ def lookup_values(obj: Any, field: str) -> list[str]:
 class TokenIssueMixin(ResetFlowMixin):
     """Issue reset tokens. Expects a ``GenericAPIView`` whose serializer has an ``email`` field.
 
-    Skeleton: validate input → answer → then (after the response is sent, by default) clear a
-    batch of expired tokens → find the eligible accounts → issue a token for each within its
-    budget → deliver each. Every step is a hook below.
+    Skeleton: validate input → capture an :class:`~resetkit.executors.IssueJob` → hand it to
+    the executor → answer. The executor (background threads by default, task workers with
+    ``TasksExecutor``) rebuilds this view and runs :meth:`run_issue_job`: clear a batch of
+    expired tokens → find the eligible accounts → issue a token for each within its budget →
+    deliver each. Every step is a hook below; overrides run wherever the executor runs them.
     """
 
     #: At most this many expired tokens are removed per request, so its cost stays flat.
     expired_cleanup_batch_size: int = 25
+    #: Executor class (or dotted path); ``None`` uses ``RESETKIT["ISSUE_EXECUTOR"]``.
+    issue_executor_class: type[BaseIssueExecutor] | str | None = None
+    #: Constructor options for ``issue_executor_class``.
+    issue_executor_kwargs: dict[str, Any] | None = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Kept so that a worker can build this view again exactly as as_view() did.
+        self.view_initkwargs = kwargs
 
     def issue_tokens(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)  # type: ignore[attr-defined]
         serializer.is_valid(raise_exception=True)
-        value = self.get_lookup_value(serializer.validated_data)
-        if self.should_issue_after_response():
-            # Misconfiguration is raised now, while there is still a request to fail.
-            self.get_token_store()
-            self.get_token_generator()
-            response = self.get_issue_response()
-            self.run_after_response(response, lambda: self.perform_issue(value))
-            return response
-        if not self.perform_issue(value):
-            self.handle_no_eligible_account(serializer.validated_data)
+        job = self.get_issue_job(serializer.validated_data)
+        if not resetkit_settings.NO_INFORMATION_LEAKAGE:
+            # The legacy 400 needs the lookup's result, so this mode works inline.
+            if not self.run_issue_job(job):
+                self.handle_no_eligible_account(serializer.validated_data)
+        else:
+            self.submit_issue_job(job)
         return self.get_issue_response()
+
+    def submit_issue_job(self, job: IssueJob) -> None:
+        """Hand ``job`` to the executor. Misconfiguration is raised first, while there is a
+        request to fail (and it fails alike for every account)."""
+        self.get_token_store()
+        self.get_token_generator()
+        submit_issue_job(self.get_issue_executor(), job)
+
+    def run_issue_job(self, job: IssueJob) -> bool:
+        """Do the account-dependent work of one request; return whether an eligible account
+        matched. Runs in the executor, on a view rebuilt from ``job``."""
+        self.issue_job = job
+        return self.perform_issue(job.lookup_value)
 
     def perform_issue(self, value: str) -> bool:
         """Issue and deliver a token to each eligible account matching ``value`` that has budget
@@ -94,35 +125,45 @@ class TokenIssueMixin(ResetFlowMixin):
             self.deliver_token(token)
         return bool(users)
 
-    def should_issue_after_response(self) -> bool:
-        """Whether to answer before doing any work (``ISSUE_AFTER_RESPONSE``), so that the
-        answer's timing cannot depend on the account. The legacy 400 mode needs the lookup's
-        result to answer, so it works inline."""
-        return bool(
-            resetkit_settings.ISSUE_AFTER_RESPONSE and resetkit_settings.NO_INFORMATION_LEAKAGE
+    # -- the job and its executor ------------------------------------------------------------
+
+    def get_issue_job(self, validated_data: Mapping[str, Any]) -> IssueJob:
+        """Capture what the work needs from the live request. Runs before any lookup, so it must
+        not depend on the account. Override to carry more (keep it JSON for task workers)."""
+        request = self.request  # type: ignore[attr-defined]
+        return IssueJob(
+            view=type(self),
+            lookup_value=self.get_lookup_value(validated_data),
+            data=dict(validated_data),
+            initkwargs=dict(getattr(self, "view_initkwargs", {}) or {}),
+            args=list(getattr(self, "args", ()) or ()),
+            kwargs=dict(getattr(self, "kwargs", {}) or {}),
+            action=getattr(self, "action", None),
+            language=translation.get_language(),
+            request=snapshot_request(
+                request._request if isinstance(request, Request) else request,
+                extra_meta_keys=(
+                    resetkit_settings.IP_ADDRESS_HEADER,
+                    resetkit_settings.USER_AGENT_HEADER,
+                ),
+            ),
         )
 
-    def run_after_response(self, response: Response, work: Callable[[], Any]) -> None:
-        """Run ``work`` once the server has sent ``response``.
+    def get_issue_executor_class(self) -> type[BaseIssueExecutor] | None:
+        """Return this view's executor class, or ``None`` for the configured one."""
+        if self.issue_executor_class is None:
+            return None
+        where = f"{type(self).__name__}.issue_executor_class"
+        cls: type[BaseIssueExecutor] = import_from_setting(self.issue_executor_class, where)
+        return cls
 
-        WSGI and ASGI servers call ``close()`` on a response after writing it, and Django's
-        test client does the same, so the work runs after the client has its answer yet in
-        the same process, with the same database connection. A failure is logged, never
-        raised: the answer is gone.
-        """
-        view_name = type(self).__name__
-        path = getattr(self.request, "path", "")  # type: ignore[attr-defined]
-
-        def closer() -> None:
-            try:
-                work()
-            except Exception:
-                logger.exception(
-                    "resetkit: %s failed to issue reset tokens after answering %s", view_name, path
-                )
-
-        # HttpResponse.close() calls each of these before sending request_finished.
-        response._resource_closers.append(closer)  # type: ignore[attr-defined]
+    def get_issue_executor(self) -> BaseIssueExecutor:
+        """Return the executor that runs this view's jobs (shared by the process)."""
+        cls = self.get_issue_executor_class()
+        if cls is None:
+            return get_issue_executor()
+        options = dict(self.issue_executor_kwargs or {})
+        return build_issue_executor(cls, options, f"{type(self).__name__}.issue_executor_class")
 
     def get_default_throttle_classes(self) -> Sequence[type[BaseThrottle]]:
         """``THROTTLE_CLASSES``: resetkit's 3/day throttle by default, ``[]`` for DRF's."""

@@ -1,0 +1,45 @@
+"""Send the issuing work to the project's task workers through Django's Tasks framework.
+
+For projects with many web machines: the web tier only enqueues (the same for every account),
+and the lookup, issuing and delivery run on the workers of the task backend the project
+already runs (``django-tasks-db`` on its database, RQ on Redis, ...). Django 6.0+ provides
+``django.tasks``; on Django 5.2 install the ``django-tasks`` backport.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resetkit.executors.base import BaseIssueExecutor
+from resetkit.executors.jobs import IssueJob
+
+
+class TasksExecutor(BaseIssueExecutor):
+    """Enqueue each job as the ``resetkit.tasks.issue_reset_tokens`` task.
+
+    ``backend`` is an alias of the ``TASKS`` setting and ``queue_name`` one of its queues. The
+    job travels as JSON and holds no token. A failure inside the task is logged and re-raised,
+    so the backend records it and applies its own retry policy. An enqueue that fails (broker
+    or database down) fails the request alike for every account: a 503, like any outage.
+    """
+
+    serializes_jobs = True
+
+    def __init__(
+        self, backend: str = "default", queue_name: str = "default", priority: int | None = None
+    ) -> None:
+        self.backend = backend
+        self.queue_name = queue_name
+        self.priority = priority
+
+    def get_task(self) -> Any:
+        """Return the task, bound to this executor's backend and queue."""
+        from resetkit.tasks import issue_reset_tokens
+
+        options: dict[str, Any] = {"backend": self.backend, "queue_name": self.queue_name}
+        if self.priority is not None:
+            options["priority"] = self.priority
+        return issue_reset_tokens.using(**options)
+
+    def submit(self, job: IssueJob) -> None:
+        self.get_task().enqueue(job.to_payload())
