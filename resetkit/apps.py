@@ -11,4 +11,6 @@ class ResetkitConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from resetkit import checks, conf  # noqa: F401  (registers checks and the reload receiver)
+        # Imported to register the system checks and the settings reload receiver.
+        from resetkit import checks, conf  # noqa: F401
+        from resetkit.executors import checks as executor_checks  # noqa: F401

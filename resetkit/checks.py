@@ -6,6 +6,7 @@ work but quietly weaken the flow (lost tokens, no throttle, an account-existence
 IDs: E001 invalid ``RESETKIT``; E002 ``LOOKUP_FIELD``; E003 store/generator not loadable;
 E004 cache alias missing; E005 dummy cache; E006 ``TOKEN_EXPIRY_HOURS``; E007 throttle classes
 not loadable; E008 scoped throttle without a rate; E009 ``CLEANUP_BATCH_SIZE``.
+E012/E013 (executors): see ``resetkit.executors.checks``.
 W001 key set twice; W002 per-process cache; W003 ``NO_INFORMATION_LEAKAGE`` off; W004 the
 request endpoint left without any throttle. I001/W006 (database checks, run by ``migrate`` and
 ``check --database``): no index serves the case-insensitive account lookup on PostgreSQL.

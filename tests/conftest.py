@@ -157,20 +157,3 @@ def store_kind(request: pytest.FixtureRequest) -> Iterator[str]:
     """Run the test once per token store, configured globally through ``RESETKIT``."""
     with resetkit_overrides(TOKEN_STORE=STORES[request.param]):
         yield request.param
-
-
-def finish_response(response: Any) -> Any:
-    """Close ``response`` as a server does after sending it, which runs deferred work.
-
-    Like Django's test client, keep ``request_finished`` from closing the test's database
-    connection meanwhile.
-    """
-    from django.core.signals import request_finished
-    from django.db import close_old_connections
-
-    request_finished.disconnect(close_old_connections)
-    try:
-        response.close()
-    finally:
-        request_finished.connect(close_old_connections)
-    return response

@@ -19,7 +19,6 @@ from resetkit.mixins import TokenIssueMixin
 from resetkit.mixins.issue import identifiers_match
 from resetkit.signals import reset_password_token_created
 from resetkit.views import ResetPasswordRequestToken
-from tests.conftest import finish_response
 
 pytestmark = pytest.mark.django_db
 factory = APIRequestFactory()
@@ -30,7 +29,7 @@ def post(view: Any, data: Any, **extra: Any) -> Response:
     request = factory.post("/reset/", data, format="json", **extra)
     response: Response = view(request)
     response.render()
-    return finish_response(response)
+    return response
 
 
 class UsernameSerializer(serializers.Serializer):
@@ -143,7 +142,7 @@ def test_mixin_composes_with_a_plain_generic_view(user, signals) -> None:
             return self.issue_tokens(request)
 
     request = factory.put("/x/", {"email": "alice@example.com"}, format="json")
-    response = finish_response(MyResetRequest.as_view()(request))
+    response = MyResetRequest.as_view()(request)
     assert response.status_code == 200
     assert len(signals.created) == 1
 
