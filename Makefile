@@ -11,6 +11,7 @@
 #   make docs           the documentation site in site/ (MkDocs; any warning fails)
 #   make race           32 simultaneous confirms with one token, on PostgreSQL and Redis
 #   make timing         the request endpoint's timing oracle, resetkit beside upstream
+#   make e2e            the issuing work on real task workers (django-tasks-db, RQ)
 #   make bench          resetkit beside upstream: round trips, throughput, cleanup (BENCH_ARGS=--quick)
 #   make clean          remove every generated file, the virtualenv included
 #
@@ -47,10 +48,10 @@ CHROMIUM ?= /usr/bin/chromium
 .DEFAULT_GOAL := help
 
 .PHONY: help venv services-venv demo test lint test-services test-postgres test-mariadb \
-        compat schemathesis browser-test check-translations docs race timing bench clean
+        compat schemathesis browser-test check-translations docs race timing e2e bench clean
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# *//'
+	@sed -n '3,17p' Makefile | sed 's/^# *//'
 
 # --- environment -------------------------------------------------------------------------
 
@@ -222,6 +223,16 @@ race: $(BENCH_STAMP)
 timing: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/timing_oracle.py --db-prefix $(BENCH_DB_PREFIX) \
 		--redis-url $(BENCH_REDIS_URL) $(TIMING_ARGS)
+
+# The issuing work on real task workers (tests/e2e/): per backend (django-tasks-db, django-tasks-rq)
+# a scratch PostgreSQL database, gunicorn, db_worker / rqworker and a local SMTP sink; request,
+# e-mail, validate, confirm. Unreachable PostgreSQL or Redis fails it, never skips it.
+E2E_REDIS_URL ?= redis://127.0.0.1:6379/11
+
+e2e: $(BENCH_STAMP)
+	RESETKIT_E2E=1 RESETKIT_E2E_REDIS_URL=$(E2E_REDIS_URL) \
+	RESETKIT_TEST_DB=sqlite RESETKIT_TEST_CACHE=locmem \
+		$(BIN)/pytest tests/e2e -m e2e $(PYTEST_ARGS)
 
 # resetkit beside django-rest-passwordreset 1.6.0 (benchmarks/run.py): round trips, throughput
 # through gunicorn + wrk, a million expired tokens, the cleanup command, Redis memory. Builds

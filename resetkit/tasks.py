@@ -52,13 +52,35 @@ def task_decorator() -> Any:
     return task
 
 
+def base_task_options() -> dict[str, Any]:
+    """The backend and queue the module-level task is built with: the configured
+    ``TasksExecutor``'s, else any valid pair. Building validates them, and each enqueue picks
+    its own with ``.using()``, so this only has to be a valid pair."""
+    try:
+        from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, task_backends
+    except ImportError:
+        from django_tasks import (  # type: ignore[assignment]
+            DEFAULT_TASK_BACKEND_ALIAS,
+            DEFAULT_TASK_QUEUE_NAME,
+            task_backends,
+        )
+    from resetkit.executors import TasksExecutor, get_issue_executor
+
+    executor = get_issue_executor()
+    if isinstance(executor, TasksExecutor):
+        return {"backend": executor.backend, "queue_name": executor.queue_name}
+    aliases = list(task_backends.settings)
+    alias = DEFAULT_TASK_BACKEND_ALIAS if DEFAULT_TASK_BACKEND_ALIAS in aliases else aliases[0]
+    queues = task_backends[alias].queues
+    queue = (
+        DEFAULT_TASK_QUEUE_NAME if not queues or DEFAULT_TASK_QUEUE_NAME in queues else min(queues)
+    )
+    return {"backend": alias, "queue_name": queue}
+
+
 def __getattr__(name: str) -> Any:
     if name != TASK_NAME:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from resetkit.executors import get_issue_executor
-
-    executor = get_issue_executor()
-    backend = getattr(executor, "backend", "default")
-    built = task_decorator()(backend=backend)(_issue_reset_tokens)
+    built = task_decorator()(**base_task_options())(_issue_reset_tokens)
     globals()[TASK_NAME] = built
     return built

@@ -1,0 +1,96 @@
+"""Settings of the end-to-end project, chosen through the environment.
+
+``tests/e2e/conftest.py`` sets these for every process it starts (migrate, gunicorn, the
+worker):
+
+* ``RESETKIT_E2E_BACKEND``: ``database`` (django-tasks-db) or ``rq`` (django-tasks-rq); the
+  task settings are those of ``tasks_database.py`` or ``tasks_rq.py`` as they stand, the very
+  files the cookbook pages show;
+* ``RESETKIT_E2E_DB_NAME`` (and ``RESETKIT_E2E_PG_HOST``, ``_PG_PORT``, ``_PG_USER``): the
+  scratch PostgreSQL database;
+* ``REDIS_URL``: the Redis database of the RQ queues and of the cache (``rq`` only), with
+  ``RESETKIT_E2E_CACHE_PREFIX`` before every cache key (the only setting of the recipe's that
+  this project changes);
+* ``RESETKIT_E2E_SMTP_PORT``: the local SMTP sink that receives the e-mails;
+* ``RESETKIT_E2E_ROLE``: ``web`` or ``worker``. The web process has no way to send e-mail
+  (Django's dummy backend), so every e-mail that reaches the sink was sent by a worker.
+"""
+
+import os
+
+from tests.e2e.project import tasks_database, tasks_rq
+
+BACKEND = os.environ.get("RESETKIT_E2E_BACKEND", "database")
+_RECIPES = {"database": tasks_database, "rq": tasks_rq}
+if BACKEND not in _RECIPES:
+    raise RuntimeError(f"RESETKIT_E2E_BACKEND={BACKEND!r}: expected one of {sorted(_RECIPES)}")
+_recipe = _RECIPES[BACKEND]
+ROLE = os.environ.get("RESETKIT_E2E_ROLE", "web")
+
+SECRET_KEY = "resetkit-e2e-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+USE_TZ = True
+ROOT_URLCONF = "tests.e2e.project.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "rest_framework",
+    "resetkit",
+    "tests.e2e.project.apps.E2EProjectConfig",
+    *_recipe.INSTALLED_APPS,
+]
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ.get("RESETKIT_E2E_DB_NAME", "resetkit_e2e"),
+        "HOST": os.environ.get("RESETKIT_E2E_PG_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("RESETKIT_E2E_PG_PORT", "5432"),
+        "USER": os.environ.get("RESETKIT_E2E_PG_USER", "postgres"),
+        "PASSWORD": "",
+    }
+}
+
+if BACKEND == "rq":
+    RQ_QUEUES = tasks_rq.RQ_QUEUES
+    # The recipe's cache, its keys kept apart from anything else in that Redis database.
+    _prefix = os.environ.get("RESETKIT_E2E_CACHE_PREFIX", "resetkit-e2e")
+    CACHES = {"default": {**tasks_rq.CACHES["default"], "KEY_PREFIX": _prefix}}
+else:
+    # One web process and one worker process: each keeps its own counts.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+TASKS = _recipe.TASKS
+
+RESETKIT = {
+    **_recipe.RESETKIT,
+    "RESET_URL": "https://app.example/reset?token={token}",
+    # Every request comes from 127.0.0.1: the per-address throttle would stop the run.
+    "THROTTLE_CLASSES": [],
+}
+# W004: "the request endpoint has no throttle", on purpose here.
+SILENCED_SYSTEM_CHECKS = ["resetkit.W004"]
+
+DEFAULT_FROM_EMAIL = "resetkit e2e <noreply@app.example>"
+if ROLE == "worker":
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = "127.0.0.1"
+    EMAIL_PORT = int(os.environ.get("RESETKIT_E2E_SMTP_PORT", "25"))
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "resetkit": {"handlers": ["stderr"], "level": "INFO"},
+        "django_tasks_db": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
