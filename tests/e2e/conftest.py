@@ -23,6 +23,7 @@ skip them otherwise, saying what is missing.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email
 import email.policy
@@ -81,6 +82,8 @@ PACKAGES = {
     "database": ["gunicorn", "aiosmtpd", "psycopg", "django_tasks", "django_tasks_db"],
     "rq": ["gunicorn", "aiosmtpd", "psycopg", "redis", "django_tasks", "django_rq",
            "django_tasks_rq"],
+    # tests/e2e/test_servers.py: the default ThreadExecutor in the web process, no worker.
+    "threads": ["gunicorn", "uvicorn", "aiosmtpd", "psycopg"],
 }  # fmt: skip
 
 
@@ -102,10 +105,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """A failed test's report ends with the logs of its site's servers."""
     outcome = yield
     report = outcome.get_result()
-    site = getattr(item, "funcargs", {}).get("site")
-    if report.failed and isinstance(site, Site):
-        for name, text in site.log_tails():
-            report.sections.append((f"{name} log (last lines)", text))
+    if not report.failed:
+        return
+    for site in getattr(item, "funcargs", {}).values():
+        if isinstance(site, Site):
+            for name, text in site.log_tails():
+                report.sections.append((f"{name} log (last lines)", text))
 
 
 # -- services -----------------------------------------------------------------------------------
@@ -221,13 +226,17 @@ class Mail:
 
 
 class MailSink:
-    """aiosmtpd handler: accept every message and keep it, parsed."""
+    """aiosmtpd handler: accept every message and keep it, parsed; ``delay`` seconds before
+    accepting each one (a slow mail server)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.mails: list[Mail] = []
         self.changed = threading.Condition()
+        self.delay = delay
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         with self.changed:
@@ -241,10 +250,10 @@ class MailSink:
 
 
 @contextlib.contextmanager
-def smtp_sink() -> Iterator[tuple[MailSink, int]]:
+def smtp_sink(delay: float = 0.0) -> Iterator[tuple[MailSink, int]]:
     from aiosmtpd.controller import Controller
 
-    sink = MailSink()
+    sink = MailSink(delay)
     port = free_port()
     controller = Controller(sink, hostname=LOOPBACK, port=port, ready_timeout=START_TIMEOUT)
     controller.start()

@@ -14,6 +14,11 @@ worker):
 * ``RESETKIT_E2E_SMTP_PORT``: the local SMTP sink that receives the e-mails;
 * ``RESETKIT_E2E_ROLE``: ``web`` or ``worker``. The web process has no way to send e-mail
   (Django's dummy backend), so every e-mail that reaches the sink was sent by a worker.
+
+``RESETKIT_E2E_BACKEND=threads`` (``tests/e2e/test_servers.py``) is the exception: no task
+backend and no worker, resetkit's default executor (``ThreadExecutor``), and the web process
+sends the e-mails, each marked with the process and thread that sent it
+(``tests.e2e.project.mail``).
 """
 
 import os
@@ -22,9 +27,11 @@ from tests.e2e.project import tasks_database, tasks_rq
 
 BACKEND = os.environ.get("RESETKIT_E2E_BACKEND", "database")
 _RECIPES = {"database": tasks_database, "rq": tasks_rq}
-if BACKEND not in _RECIPES:
-    raise RuntimeError(f"RESETKIT_E2E_BACKEND={BACKEND!r}: expected one of {sorted(_RECIPES)}")
-_recipe = _RECIPES[BACKEND]
+THREADS = BACKEND == "threads"
+if BACKEND not in _RECIPES and not THREADS:
+    raise RuntimeError(
+        f"RESETKIT_E2E_BACKEND={BACKEND!r}: expected one of {sorted([*_RECIPES, 'threads'])}"
+    )
 ROLE = os.environ.get("RESETKIT_E2E_ROLE", "web")
 
 SECRET_KEY = "resetkit-e2e-not-secret"
@@ -40,7 +47,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "resetkit",
     "tests.e2e.project.apps.E2EProjectConfig",
-    *_recipe.INSTALLED_APPS,
+    *([] if THREADS else _RECIPES[BACKEND].INSTALLED_APPS),
 ]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
@@ -65,10 +72,12 @@ else:
     # One web process and one worker process: each keeps its own counts.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-TASKS = _recipe.TASKS
+if not THREADS:
+    TASKS = _RECIPES[BACKEND].TASKS
 
 RESETKIT = {
-    **_recipe.RESETKIT,
+    # No ISSUE_EXECUTOR for "threads": the default one.
+    **({} if THREADS else _RECIPES[BACKEND].RESETKIT),
     "RESET_URL": "https://app.example/reset?token={token}",
     # Every request comes from 127.0.0.1: the per-address throttle would stop the run.
     "THROTTLE_CLASSES": [],
@@ -77,8 +86,12 @@ RESETKIT = {
 SILENCED_SYSTEM_CHECKS = ["resetkit.W004"]
 
 DEFAULT_FROM_EMAIL = "resetkit e2e <noreply@app.example>"
-if ROLE == "worker":
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+if ROLE == "worker" or THREADS:
+    EMAIL_BACKEND = (
+        "tests.e2e.project.mail.SentByEmailBackend"
+        if THREADS
+        else "django.core.mail.backends.smtp.EmailBackend"
+    )
     EMAIL_HOST = "127.0.0.1"
     EMAIL_PORT = int(os.environ.get("RESETKIT_E2E_SMTP_PORT", "25"))
     EMAIL_TIMEOUT = 10
