@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -23,15 +23,31 @@ from django.utils.module_loading import import_string
 
 logger = logging.getLogger("resetkit")
 
-#: Request headers never copied into a job: credentials have no business in a queue.
+#: ``META`` keys copied into every job: what ``build_absolute_uri()``, ``get_host()`` and the
+#: client-address hooks read (proxy headers included), and the language. Anything else a hook
+#: needs is named on the view (``issue_job_headers``); nothing else leaves the request.
+JOB_META_KEYS = (
+    "REMOTE_ADDR",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SCRIPT_NAME",
+    "HTTP_HOST",
+    "HTTP_USER_AGENT",
+    "HTTP_ACCEPT_LANGUAGE",
+    "HTTP_ORIGIN",
+    "HTTP_FORWARDED",
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_REAL_IP",
+)
+#: Never copied into a job, even when a view names them: credentials have no business in a
+#: queue.
 CREDENTIAL_HEADERS = frozenset(
     {"HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE", "HTTP_X_CSRFTOKEN"}
 )
-#: Non-header ``META`` keys a worker's request keeps (what ``build_absolute_uri`` and the
-#: client-address hooks read).
-SERVER_META_KEYS = ("REMOTE_ADDR", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
-#: Bounds on what a client can make a job carry.
-MAX_HEADERS = 64
+#: Bound on what a client can make a job carry.
 MAX_HEADER_LENGTH = 4096
 
 _IMPORT_MARK = "resetkit:import"
@@ -141,17 +157,20 @@ def decode_value(value: Any) -> Any:
     return value
 
 
-def snapshot_request(request: HttpRequest, extra_meta_keys: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Copy what a worker's stand-in request needs: method, path, scheme and the non-credential
-    headers (bounded in number and length), plus the server keys and ``extra_meta_keys``."""
+def meta_key(header: str) -> str:
+    """``"X-Client"`` -> ``"HTTP_X_CLIENT"``; a ``META`` key is returned as it is."""
+    if header.isupper() and "-" not in header:
+        return header
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+def snapshot_request(request: HttpRequest, meta_keys: Iterable[str]) -> dict[str, Any]:
+    """Copy what a worker's stand-in request needs: method, path, scheme and the ``META``
+    entries named by ``meta_keys`` (credentials never; each value cut to a bounded length)."""
     meta: dict[str, str] = {}
-    for key, value in request.META.items():
-        if len(meta) >= MAX_HEADERS:
-            break
-        wanted = (key.startswith("HTTP_") and key not in CREDENTIAL_HEADERS) or (
-            key in SERVER_META_KEYS or key in extra_meta_keys
-        )
-        if wanted and isinstance(value, str):
+    for key in meta_keys:
+        value = request.META.get(key)
+        if key not in CREDENTIAL_HEADERS and isinstance(value, str):
             meta[key] = value[:MAX_HEADER_LENGTH]
     return {
         "method": request.method,

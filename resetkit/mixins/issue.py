@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -24,7 +25,7 @@ from resetkit.executors import (
     get_issue_executor,
     submit_issue_job,
 )
-from resetkit.executors.jobs import snapshot_request
+from resetkit.executors.jobs import JOB_META_KEYS, meta_key, snapshot_request
 from resetkit.loading import import_from_setting
 from resetkit.mixins.base import ResetFlowMixin
 from resetkit.signals import reset_password_token_created
@@ -84,6 +85,9 @@ class TokenIssueMixin(ResetFlowMixin):
     issue_executor_class: type[BaseIssueExecutor] | str | None = None
     #: Constructor options for ``issue_executor_class``.
     issue_executor_kwargs: dict[str, Any] | None = None
+    #: More request headers the worker's hooks read (``("X-Client",)``); see
+    #: :meth:`get_issue_job_meta_keys`.
+    issue_job_headers: Sequence[str] = ()
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -142,12 +146,21 @@ class TokenIssueMixin(ResetFlowMixin):
             language=translation.get_language(),
             request=snapshot_request(
                 request._request if isinstance(request, Request) else request,
-                extra_meta_keys=(
-                    resetkit_settings.IP_ADDRESS_HEADER,
-                    resetkit_settings.USER_AGENT_HEADER,
-                ),
+                self.get_issue_job_meta_keys(),
             ),
         )
+
+    def get_issue_job_meta_keys(self) -> list[str]:
+        """Return the ``request.META`` keys a job copies: the defaults (host, scheme and proxy
+        headers, user agent, language, client address), the configured address and user-agent
+        keys, and ``issue_job_headers``. Credentials are never copied."""
+        keys = [*JOB_META_KEYS, resetkit_settings.IP_ADDRESS_HEADER]
+        keys.append(resetkit_settings.USER_AGENT_HEADER)
+        proxy_ssl = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+        if proxy_ssl:
+            keys.append(proxy_ssl[0])
+        keys.extend(meta_key(header) for header in self.issue_job_headers)
+        return list(dict.fromkeys(keys))
 
     def get_issue_executor_class(self) -> type[BaseIssueExecutor] | None:
         """Return this view's executor class, or ``None`` for the configured one."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +29,7 @@ factory = APIRequestFactory()
 
 @pytest.fixture
 def executor() -> Iterator[ThreadExecutor]:
-    pool = ThreadExecutor(workers=1, max_queue=2, shutdown_timeout=5)
+    pool = ThreadExecutor(workers=1, max_queue=2, shutdown_timeout=5, delay=(0, 0))
     yield pool
     pool.shutdown(timeout=5)
 
@@ -44,6 +45,7 @@ def deliveries() -> Iterator[list[dict[str, Any]]]:
                 "token": reset_password_token,
                 "thread": threading.current_thread().name,
                 "connection": connections["default"],  # this thread's own
+                "at": time.monotonic(),
             }
         )
 
@@ -176,7 +178,7 @@ def test_a_database_outage_in_the_worker_is_logged_and_issues_nothing(
 
 
 def test_shutdown_drains_what_is_queued(user, deliveries) -> None:
-    pool = ThreadExecutor(workers=1, max_queue=10)
+    pool = ThreadExecutor(workers=1, max_queue=10, delay=(30, 30))
     for _ in range(3):
         post(pool, "alice@example.com")
     pool.shutdown(timeout=10)
@@ -184,7 +186,7 @@ def test_shutdown_drains_what_is_queued(user, deliveries) -> None:
 
 
 def test_shutdown_gives_up_after_its_timeout_and_says_so(user, caplog) -> None:
-    pool = ThreadExecutor(workers=1, max_queue=10)
+    pool = ThreadExecutor(workers=1, max_queue=10, delay=(0, 0))
     release = threading.Event()
 
     def stuck(**kwargs: Any) -> None:
@@ -201,6 +203,41 @@ def test_shutdown_gives_up_after_its_timeout_and_says_so(user, caplog) -> None:
     assert any("still queued or running at shutdown" in r.getMessage() for r in caplog.records)
 
 
+def test_each_job_waits_a_random_delay_so_its_load_does_not_follow_the_request(
+    user, deliveries
+) -> None:
+    pool = ThreadExecutor(workers=2, max_queue=10, delay=(0.3, 0.6))
+    try:
+        submitted = time.monotonic()
+        for _ in range(3):  # the account's budget
+            post(pool, "alice@example.com")
+        time.sleep(0.2)
+        assert deliveries == []  # nothing has started yet
+        deadline = time.monotonic() + 10
+        while len(deliveries) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        started = [d["at"] - submitted for d in deliveries]
+    finally:
+        pool.shutdown(timeout=5)
+    assert len(started) == 3
+    assert all(0.3 <= offset < 1.5 for offset in started)
+    assert max(started) - min(started) > 0.005  # spread, not one burst
+
+
+def test_flush_runs_waiting_jobs_at_once(user, deliveries) -> None:
+    pool = ThreadExecutor(workers=1, max_queue=10, delay=(30, 30))
+    try:
+        post(pool, "alice@example.com")
+        began = time.monotonic()
+        assert pool.flush(timeout=10)
+        assert time.monotonic() - began < 5
+        assert len(deliveries) == 1
+    finally:
+        pool.shutdown(timeout=5)
+
+
 def test_options_are_checked() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         ThreadExecutor(workers=0)
+    with pytest.raises(ValueError, match="delay"):
+        ThreadExecutor(delay=(2, 1))
