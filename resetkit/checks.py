@@ -92,12 +92,14 @@ def _check_lookup_field() -> list[checks.CheckMessage]:
 
 
 def _check_expiry() -> list[checks.CheckMessage]:
+    from resetkit.backends.base import is_expiry_hours
+
     hours = resetkit_settings.TOKEN_EXPIRY_HOURS
-    if isinstance(hours, bool) or not isinstance(hours, int | float) or not hours >= 0:
+    if not is_expiry_hours(hours):
         return [
             checks.Error(
-                f"{resetkit_settings.source_of('TOKEN_EXPIRY_HOURS')} must be a number of hours "
-                f">= 0, not {hours!r}.",
+                f"{resetkit_settings.source_of('TOKEN_EXPIRY_HOURS')} must be a number of hours, "
+                f"not {hours!r}.",
                 id="resetkit.E006",
             )
         ]

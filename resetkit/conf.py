@@ -2,8 +2,10 @@
 
 Projects configure ``RESETKIT = {...}``. Every flat setting name of django-rest-passwordreset is
 honoured as an alias, so a migrated settings file keeps working; a key in ``RESETKIT`` wins over
-its alias. Values are looked up on first use and forgotten whenever Django's ``setting_changed``
-fires, so ``override_settings`` reaches views that were imported long before.
+its alias. Every value is read from ``django.conf.settings`` when it is asked for, as Django's own
+settings are: ``override_settings``, ``settings.X = ...`` in a test and a value changed at runtime
+all reach views imported long before. Only what is costly is cached (imported dotted paths, the
+check of ``RESETKIT``'s keys), and that is dropped on ``setting_changed``.
 """
 
 from __future__ import annotations
@@ -89,7 +91,9 @@ class ResetkitSettings:
     """Attribute access to resetkit's settings: ``resetkit_settings.TOKEN_EXPIRY_HOURS``."""
 
     def __init__(self) -> None:
-        self._cache: dict[str, Any] = {}
+        # The RESETKIT dict whose keys were last found valid; kept (not its id) so that a new
+        # dict is never mistaken for it.
+        self._checked: Any = None
 
     @property
     def user_settings(self) -> Mapping[str, Any]:
@@ -97,6 +101,8 @@ class ResetkitSettings:
         value = getattr(settings, SETTING_NAME, None)
         if value is None:
             return {}
+        if value is self._checked:
+            return value
         # Checked before truthiness: ``RESETKIT = []`` or ``""`` is a mistake, not "no settings".
         if not isinstance(value, Mapping):
             raise ImproperlyConfigured(
@@ -108,6 +114,7 @@ class ResetkitSettings:
                 f"{SETTING_NAME} has unknown key(s): {', '.join(map(repr, unknown))}. "
                 f"Known keys: {', '.join(sorted(DEFAULTS))}."
             )
+        self._checked = value
         return value
 
     def source_of(self, name: str) -> str:
@@ -122,21 +129,18 @@ class ResetkitSettings:
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"Invalid resetkit setting: {name!r}")
-        try:
-            return self._cache[name]
-        except KeyError:
-            pass
+        # Read now, every time: two dict lookups, no cheaper to cache than Django's settings.
         value = self.user_settings.get(name, _MISSING)
         if value is _MISSING:
             alias = LEGACY_ALIASES.get(name)
             value = getattr(settings, alias, _MISSING) if alias else _MISSING
         if value is _MISSING:
             value = DEFAULTS[name]
-        self._cache[name] = value
         return value
 
     def reload(self) -> None:
-        self._cache.clear()
+        """Drop what is cached: the key check and the imported dotted paths."""
+        self._checked = None
         clear_import_cache()
 
 

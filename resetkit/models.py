@@ -1,19 +1,40 @@
-"""The ORM token store's table.
+"""The ORM token store's table, and django-rest-passwordreset's module-level helpers.
 
 A row holds the keyed digest of a token, never the token. The raw token exists only in memory
-right after it is issued (``token.key``), long enough to be delivered.
+right after it is issued (``token.key``), long enough to be delivered. A token can still be
+found by its raw key: ``ResetPasswordToken.objects.filter(key=raw)`` looks up its digest.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+KEY_LOOKUPS = ("key", "key__exact", "key__in")
+
+
+def _key_to_digest(lookup: str, value: Any) -> Q:
+    from resetkit.digests import candidate_digests
+
+    keys = value if lookup == "key__in" else [value]
+    digests = [digest for key in keys if key for digest in candidate_digests(str(key))]
+    return Q(digest__in=digests)
+
+
+class ResetPasswordTokenQuerySet(models.QuerySet["ResetPasswordToken"]):
+    """Rows found by raw key, as upstream code does (``filter(key=raw)``): the key is turned
+    into its digests (current ``SECRET_KEY`` and fallbacks). A key is never read back."""
+
+    def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> Any:
+        by_key = [_key_to_digest(name, kwargs.pop(name)) for name in KEY_LOOKUPS if name in kwargs]
+        return super()._filter_or_exclude(negate, (*args, *by_key), kwargs)  # type: ignore[misc]
 
 
 class ResetPasswordToken(models.Model):
@@ -43,6 +64,8 @@ class ResetPasswordToken(models.Model):
             "Keyed digest of the password hash at issue; a changed password voids the token."
         ),
     )
+
+    objects = ResetPasswordTokenQuerySet.as_manager()
 
     # The raw token, in memory only: set by the store when a token is issued or looked up.
     _key: str | None = None
@@ -92,3 +115,47 @@ class ResetPasswordToken(models.Model):
         from resetkit.backends.orm import ORMTokenStore
 
         return ORMTokenStore().expires_at(self.created_at)
+
+
+# -- django-rest-passwordreset's module-level helpers, under its names -------------------------
+
+
+def get_password_reset_token_expiry_time() -> float:
+    """Hours a token lives (``TOKEN_EXPIRY_HOURS``, upstream's
+    ``DJANGO_REST_MULTITOKENAUTH_RESET_TOKEN_EXPIRY_TIME``), read now."""
+    from resetkit.conf import resetkit_settings
+
+    hours: float = resetkit_settings.TOKEN_EXPIRY_HOURS
+    return hours
+
+
+def get_password_reset_lookup_field() -> str:
+    """The user model field searched (``LOOKUP_FIELD``, upstream's ``DJANGO_REST_LOOKUP_FIELD``)."""
+    from resetkit.conf import resetkit_settings
+
+    field: str = resetkit_settings.LOOKUP_FIELD
+    return field
+
+
+def clear_expired(expiry_time: datetime) -> int:
+    """Remove the tokens created at or before ``expiry_time`` from the configured store, in
+    batches; return how many were removed (upstream returned nothing)."""
+    from resetkit.backends import get_token_store
+    from resetkit.conf import resetkit_settings
+
+    store = get_token_store()
+    # The store's contract removes what is expired *now*; its ``now()`` seam is moved so that
+    # "expired" means "created at or before expiry_time".
+    shifted_now = expiry_time + store.get_expiry_delta() + timedelta(microseconds=1)
+    setattr(store, "now", lambda: shifted_now)  # noqa: B010 (an instance seam, not a method)
+    return sum(store.clear_expired_in_batches(resetkit_settings.CLEANUP_BATCH_SIZE))
+
+
+def eligible_for_reset(user: Any) -> bool:
+    """Whether ``user`` may reset: active, with a usable password unless
+    ``REQUIRE_USABLE_PASSWORD`` is off. Upstream added this to the user model as
+    ``user.eligible_for_reset()``; resetkit leaves the user model alone, so call
+    ``eligible_for_reset(user)``. The endpoints ask their view's ``is_user_eligible()``."""
+    from resetkit.mixins.base import ResetFlowMixin
+
+    return ResetFlowMixin().is_user_eligible(user)

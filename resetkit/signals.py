@@ -9,10 +9,46 @@
   user's outstanding tokens were revoked.
 """
 
+from __future__ import annotations
+
+import logging
+from typing import Any
+
 from django.dispatch import Signal
 
-__all__ = ["post_password_reset", "pre_password_reset", "reset_password_token_created"]
+__all__ = [
+    "RobustSignal",
+    "post_password_reset",
+    "pre_password_reset",
+    "reset_password_token_created",
+]
 
-reset_password_token_created = Signal()
+logger = logging.getLogger("resetkit")
+
+
+class RobustSignal(Signal):
+    """A signal whose ``send()`` never raises what a receiver raises: it logs it.
+
+    A delivery failure only real accounts can produce (an SMTP error) must not change the
+    answer, or it would tell an attacker which addresses exist. Sending through ``send()``
+    (rather than calling ``send_robust()`` at the call site) keeps tests that patch
+    ``reset_password_token_created.send`` working, as they did upstream.
+    """
+
+    def send(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
+        results = self.send_robust(sender, **named)
+        for receiver, result in results:
+            if isinstance(result, Exception):
+                token = named.get("reset_password_token")
+                logger.error(
+                    "resetkit: delivery receiver %s failed for user pk=%s",
+                    getattr(receiver, "__qualname__", receiver),
+                    getattr(getattr(token, "user", None), "pk", None),
+                    exc_info=result,
+                )
+        return results
+
+
+reset_password_token_created = RobustSignal()
 pre_password_reset = Signal()
 post_password_reset = Signal()

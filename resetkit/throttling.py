@@ -12,6 +12,10 @@
 
 Every throttle here identifies a client by ``REMOTE_ADDR``, or by the entry DRF's
 ``NUM_PROXIES`` designates: never by a header the client can set.
+
+A throttle class keeps what it says about itself, as DRF does: a ``rate`` attribute, or its own
+``THROTTLE_RATES``, wins over ``DEFAULT_THROTTLE_RATES``; only a class that inherits DRF's rates
+gets them as they are now (DRF binds them at import).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle, UserRateThrottle
+from rest_framework.views import APIView
 
 __all__ = [
     "REQUEST_TOKEN_SCOPE",
@@ -49,7 +54,7 @@ class ClientAddressRateThrottle(SimpleRateThrottle):
     default_rate: str | None = None
 
     def get_rate(self) -> str | None:
-        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES or {}
+        rates: dict[str, Any] = current_rates(self) or {}
         if self.scope in rates:
             return rates[self.scope]
         return self.default_rate
@@ -173,24 +178,50 @@ def get_password_reset_request_token_throttle_classes() -> tuple[type[BaseThrott
     return tuple(_resolve(value) for value in configured)
 
 
+# What DRF bound at import; anything else there was put by the project (a test's
+# ``patch.object(APIView, "throttle_classes", [])``) and is honoured.
+_DRF_BOUND_THROTTLE_CLASSES = APIView.throttle_classes
+
+
 def get_default_throttle_classes() -> tuple[type[BaseThrottle], ...]:
-    """DRF's ``DEFAULT_THROTTLE_CLASSES`` at call time (``APIView`` binds them at import)."""
-    classes: Sequence[type[BaseThrottle]] = api_settings.DEFAULT_THROTTLE_CLASSES  # type: ignore[assignment]
+    """DRF's ``DEFAULT_THROTTLE_CLASSES`` at call time (``APIView`` binds them at import), or
+    what the project put on ``APIView.throttle_classes`` since."""
+    classes: Sequence[type[BaseThrottle]] = APIView.throttle_classes
+    if classes is _DRF_BOUND_THROTTLE_CLASSES:
+        classes = api_settings.DEFAULT_THROTTLE_CLASSES  # type: ignore[assignment]
     return tuple(classes)
 
 
+def has_own_rates(cls: type) -> bool:
+    """Whether throttle class ``cls`` (or a base below DRF's ``SimpleRateThrottle``) sets
+    ``THROTTLE_RATES`` itself, rather than inheriting DRF's import-time copy of
+    ``DEFAULT_THROTTLE_RATES``."""
+    for klass in cls.__mro__:
+        if "THROTTLE_RATES" in vars(klass):
+            return klass is not SimpleRateThrottle
+    return False
+
+
+def current_rates(throttle: SimpleRateThrottle) -> dict[str, Any]:
+    """The rates ``throttle`` reads: its class's own, or ``DEFAULT_THROTTLE_RATES`` now."""
+    if has_own_rates(type(throttle)) or "THROTTLE_RATES" in vars(throttle):
+        return throttle.THROTTLE_RATES
+    return api_settings.DEFAULT_THROTTLE_RATES
+
+
 def instantiate_throttles(classes: Sequence[type[BaseThrottle]]) -> list[BaseThrottle]:
-    """Instantiate ``classes`` with DRF's throttle rates as they are now.
+    """Instantiate ``classes``; those that inherit DRF's rates get them as they are now.
 
     DRF's rate throttles copy ``DEFAULT_THROTTLE_RATES`` into a class attribute when
     ``rest_framework.throttling`` is first imported, and ``AnonRateThrottle`` and friends read
-    their rate in ``__init__``. So each rate throttle gets the current rates on the instance
+    their rate in ``__init__``. So such a throttle gets the current rates on the instance
     *before* its ``__init__`` runs: otherwise ``override_settings`` or a rate added after start-up
-    is ignored, or raises "No default throttle rate set", depending on import order.
+    is ignored, or raises "No default throttle rate set", depending on import order. A class
+    with its own ``THROTTLE_RATES`` (or ``rate``) keeps them, as under DRF.
     """
     throttles: list[BaseThrottle] = []
     for cls in classes:
-        if isinstance(cls, type) and issubclass(cls, SimpleRateThrottle):
+        if isinstance(cls, type) and issubclass(cls, SimpleRateThrottle) and not has_own_rates(cls):
             rated: Any = cls.__new__(cls)
             rated.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
             cls.__init__(rated)

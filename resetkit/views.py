@@ -16,6 +16,7 @@ from rest_framework.viewsets import GenericViewSet
 # Imported for its side effect: the OpenAPI description of these views, when drf-spectacular
 # is installed (see resetkit.schema).
 import resetkit.schema  # noqa: F401
+from resetkit.issuing import clear_expired_tokens, generate_token_for_email
 from resetkit.mixins import PasswordConfirmMixin, TokenIssueMixin, TokenValidateMixin
 from resetkit.serializers import EmailSerializer, PasswordTokenSerializer, ResetTokenSerializer
 from resetkit.throttling import REQUEST_TOKEN_SCOPE, RESET_CONFIRM_SCOPE, VALIDATE_TOKEN_SCOPE
@@ -27,6 +28,8 @@ __all__ = [
     "ResetPasswordRequestTokenViewSet",
     "ResetPasswordValidateToken",
     "ResetPasswordValidateTokenViewSet",
+    "clear_expired_tokens",
+    "generate_token_for_email",
     "reset_password_confirm",
     "reset_password_request_token",
     "reset_password_validate_token",

@@ -42,7 +42,7 @@ def test_default_configuration_is_clean() -> None:
 
 def test_checks_are_registered_with_django() -> None:
     """``manage.py check`` runs them: an error here must reach Django's own check run."""
-    with override_settings(RESETKIT={"TOKEN_EXPIRY_HOURS": -1}):
+    with override_settings(RESETKIT={"TOKEN_EXPIRY_HOURS": "24"}):
         found = run_checks(tags=[checks.Tags.security])
         assert "resetkit.E006" in {m.id for m in run_checks()}
     assert "resetkit.E006" in {m.id for m in found}
@@ -190,14 +190,14 @@ def test_resetkit_not_a_dict_is_an_error(value: Any) -> None:
 # -- values --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("hours", [-1, "24", None, True, float("nan")], ids=repr)
-def test_expiry_that_is_not_a_non_negative_number_is_an_error(hours: Any) -> None:
+@pytest.mark.parametrize("hours", ["24", None, True, float("nan")], ids=repr)
+def test_expiry_that_is_not_a_number_is_an_error(hours: Any) -> None:
     found = by_id(messages(TOKEN_EXPIRY_HOURS=hours))
     assert list(found) == ["resetkit.E006"]
     assert "TOKEN_EXPIRY_HOURS" in found["resetkit.E006"].msg
 
 
-@pytest.mark.parametrize("hours", [0, 0.25, 48])
+@pytest.mark.parametrize("hours", [-1, 0, 0.25, 48])
 def test_expiry_numbers_are_clean(hours: float) -> None:
     assert messages(TOKEN_EXPIRY_HOURS=hours) == []
 

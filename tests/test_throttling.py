@@ -352,3 +352,94 @@ def test_scoped_throttle_class_is_used_with_the_views_scope() -> None:
     with rest_framework(["rest_framework.throttling.ScopedRateThrottle"]):
         throttles = ResetPasswordValidateToken().get_throttles()
     assert [type(t) for t in throttles] == [ScopedRateThrottle]
+
+
+# -- a throttle class's own rates win, as under DRF ----------------------------------------------
+
+
+class OwnRatesThrottle(SimpleRateThrottle):
+    """A project's throttle that carries its own rates (no DEFAULT_THROTTLE_RATES entry)."""
+
+    scope = "project-own-scope"
+    THROTTLE_RATES = {"project-own-scope": "1/minute"}
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class OwnRateThrottle(AnonRateThrottle):
+    """A project's throttle with a fixed ``rate``."""
+
+    rate = "1/minute"
+
+
+class OwnRequestTokenThrottle(ResetPasswordRequestTokenThrottle):
+    """resetkit's request throttle, subclassed with rates of its own."""
+
+    THROTTLE_RATES = {REQUEST_TOKEN_SCOPE: "1/minute"}
+
+
+ENDPOINT_SETTING = {
+    REQUEST_URL: "THROTTLE_CLASSES",
+    VALIDATE_URL: "VALIDATE_THROTTLE_CLASSES",
+    CONFIRM_URL: "CONFIRM_THROTTLE_CLASSES",
+}
+
+
+@pytest.mark.parametrize("url", [REQUEST_URL, VALIDATE_URL, CONFIRM_URL])
+@pytest.mark.parametrize("throttle", [OwnRatesThrottle, OwnRateThrottle], ids=lambda c: c.__name__)
+def test_a_throttles_own_rates_are_honoured_on_every_endpoint(
+    api_client: Any, url: str, throttle: type
+) -> None:
+    """Upstream answers 200 then 429 for such a class; global rates say nothing of its scope."""
+    path = f"{__name__}.{throttle.__name__}"
+    with (
+        override_settings(RESETKIT={**INLINE_ONLY, ENDPOINT_SETTING[url]: [path]}),
+        rest_framework(),
+    ):
+        assert hit(api_client, url, 2) == [OPEN[url], 429]
+
+
+def test_a_throttles_own_rates_are_honoured_through_drfs_default_classes(api_client: Any) -> None:
+    with override_settings(RESETKIT=INLINE_ONLY), rest_framework([f"{__name__}.OwnRatesThrottle"]):
+        for url in (VALIDATE_URL, CONFIRM_URL):
+            address = f"10.0.0.{len(url)}"
+            assert hit(api_client, url, 1, REMOTE_ADDR=address) == [OPEN[url]]
+            assert hit(api_client, url, 1, REMOTE_ADDR=address) == [429]
+
+
+def test_a_subclass_of_the_request_throttle_keeps_its_own_rates(api_client: Any) -> None:
+    with (
+        override_settings(
+            RESETKIT={**INLINE_ONLY, "THROTTLE_CLASSES": [f"{__name__}.OwnRequestTokenThrottle"]}
+        ),
+        request_rate("100/minute"),
+    ):
+        assert hit(api_client, REQUEST_URL, 2) == [200, 429]
+
+
+def test_own_rates_are_kept_by_instantiate_throttles() -> None:
+    with rest_framework(**{"project-own-scope": "50/hour"}):
+        (own,) = instantiate_throttles([OwnRatesThrottle])
+    assert (own.num_requests, own.duration) == (1, 60)
+
+
+def test_inherited_rates_are_still_read_now(api_client: Any) -> None:
+    """A class without rates of its own still gets DEFAULT_THROTTLE_RATES as they are now."""
+    with override_settings(RESETKIT={**INLINE_ONLY, "THROTTLE_CLASSES": None}):
+        with request_rate("1/minute"):
+            assert hit(api_client, REQUEST_URL, 2) == [200, 429]
+        with request_rate("5/minute"):
+            assert hit(api_client, REQUEST_URL, 1, REMOTE_ADDR="10.9.9.9") == [200]
+
+
+@pytest.mark.parametrize("url", [VALIDATE_URL, CONFIRM_URL])
+def test_patching_apiview_throttle_classes_reaches_validate_and_confirm(
+    api_client: Any, url: str, monkeypatch: Any
+) -> None:
+    """Tests that patch ``APIView.throttle_classes`` (as upstream's users do) are honoured."""
+    from rest_framework.views import APIView
+
+    monkeypatch.setattr(APIView, "throttle_classes", [OwnRatesThrottle])
+    with rest_framework(["rest_framework.throttling.AnonRateThrottle"], anon="100/minute"):
+        assert hit(api_client, url, 2) == [OPEN[url], 429]

@@ -33,6 +33,12 @@ from resetkit.digests import (
 )
 
 
+def is_expiry_hours(value: Any) -> bool:
+    """Whether ``value`` is a usable ``TOKEN_EXPIRY_HOURS``: any real number of hours (zero or
+    less makes tokens that are born expired, as upstream accepts)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and value == value
+
+
 class DuplicateTokenError(ValueError):
     """``create_token()`` got a key that is already outstanding; generate another and retry.
 
@@ -155,20 +161,24 @@ class BaseTokenStore:
         return timezone.now()
 
     def get_expiry_delta(self) -> timedelta:
-        """How long a token lives, from ``TOKEN_EXPIRY_HOURS`` at call time."""
+        """How long a token lives, from ``TOKEN_EXPIRY_HOURS`` at call time.
+
+        Zero or less (accepted upstream, whose tests use ``-1``) means tokens are born expired.
+        """
         from resetkit.conf import resetkit_settings
 
         hours = resetkit_settings.TOKEN_EXPIRY_HOURS
-        if isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0:
+        if not is_expiry_hours(hours):
             raise ImproperlyConfigured(
-                f"{resetkit_settings.source_of('TOKEN_EXPIRY_HOURS')} must be a number of hours "
-                f">= 0, not {hours!r}."
+                f"{resetkit_settings.source_of('TOKEN_EXPIRY_HOURS')} must be a number of hours, "
+                f"not {hours!r}."
             )
         return timedelta(hours=hours)
 
     def get_expiry_seconds(self) -> int:
-        """The token lifetime in whole seconds (rounded up), for stores with a TTL."""
-        return math.ceil(self.get_expiry_delta().total_seconds())
+        """The token lifetime in whole seconds (rounded up, never below 0), for stores with a
+        TTL; 0 for tokens born expired."""
+        return max(math.ceil(self.get_expiry_delta().total_seconds()), 0)
 
     def expires_at(self, created_at: datetime) -> datetime:
         return created_at + self.get_expiry_delta()

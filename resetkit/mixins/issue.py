@@ -125,6 +125,8 @@ class TokenIssueMixin(ResetFlowMixin):
         self.clear_expired_tokens()
         users = self.get_users_for_reset(value)
         tokens = [self.issue_token(user) for user in users if self.consume_account_budget(user)]
+        # Kept for callers that issue programmatically (resetkit.views.generate_token_for_email).
+        self.issued_tokens = tokens
         for token in tokens:
             self.deliver_token(token)
         return bool(users)
@@ -227,6 +229,8 @@ class TokenIssueMixin(ResetFlowMixin):
 
     #: New keys tried when a short key collides with an outstanding one.
     issue_attempts: int = 5
+    #: The tokens the last :meth:`perform_issue` issued (raw keys in memory, never stored).
+    issued_tokens: list[ResetTokenLike]
 
     def issue_token(self, user: Any) -> ResetTokenLike:
         """Generate a token for ``user`` and keep its digest in the store.
@@ -276,20 +280,13 @@ class TokenIssueMixin(ResetFlowMixin):
     def deliver_token(self, token: ResetTokenLike) -> None:
         """Send ``reset_password_token_created``; receivers e-mail or text the token.
 
-        A receiver that raises is logged and does not change the answer: a failure only real
-        accounts can produce would tell an attacker which addresses exist.
+        The signal is a :class:`~resetkit.signals.RobustSignal`: a receiver that raises is
+        logged and does not change the answer (a failure only real accounts can produce would
+        tell an attacker which addresses exist).
         """
-        results = reset_password_token_created.send_robust(
+        reset_password_token_created.send(
             sender=self.__class__, instance=self, reset_password_token=token
         )
-        for receiver, result in results:
-            if isinstance(result, Exception):
-                logger.error(
-                    "resetkit: delivery receiver %s failed for user pk=%s",
-                    getattr(receiver, "__qualname__", receiver),
-                    token.user.pk,
-                    exc_info=result,
-                )
 
     def get_issue_response(self) -> Response:
         """Return the answer. It is built before the lookup runs, so it cannot depend on it."""

@@ -1,0 +1,60 @@
+"""``reset_password_token_created`` is patchable as upstream's is, and still robust."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+
+from resetkit.signals import RobustSignal, reset_password_token_created
+
+pytestmark = pytest.mark.django_db
+
+REQUEST_URL = "/api/password_reset/"
+
+
+def test_patching_send_sees_each_delivery(user: Any, api_client: Any) -> None:
+    """What upstream's own tests do: ``@patch("...signals.reset_password_token_created.send")``."""
+    with patch("resetkit.signals.reset_password_token_created.send") as send:
+        response = api_client.post(REQUEST_URL, {"email": user.email}, format="json")
+    assert response.status_code == 200
+    assert send.call_count == 1
+    token = send.call_args.kwargs["reset_password_token"]
+    assert token.user == user and token.key
+    assert send.call_args.kwargs["instance"].request.data == {"email": user.email}
+
+
+def test_a_failing_receiver_is_logged_and_changes_nothing(
+    user: Any, api_client: Any, signals: Any, caplog: Any
+) -> None:
+    def broken(**kwargs: Any) -> None:
+        raise ConnectionRefusedError("SMTP is down")
+
+    reset_password_token_created.connect(broken, dispatch_uid="broken-receiver")
+    try:
+        with caplog.at_level(logging.ERROR, logger="resetkit"):
+            response = api_client.post(REQUEST_URL, {"email": user.email}, format="json")
+    finally:
+        reset_password_token_created.disconnect(dispatch_uid="broken-receiver")
+    assert response.status_code == 200 and response.json() == {"status": "OK"}
+    assert len(signals.created) == 1  # the other receivers still ran
+    assert "broken" in caplog.text and f"pk={user.pk}" in caplog.text
+    assert signals.keys[0] not in caplog.text  # the token is never logged
+
+
+def test_robust_send_returns_every_result() -> None:
+    signal = RobustSignal()
+
+    def ok(**kwargs: Any) -> str:
+        return "ok"
+
+    def fails(**kwargs: Any) -> None:
+        raise ValueError("no")
+
+    signal.connect(ok, weak=False)
+    signal.connect(fails, weak=False)
+    results = signal.send(sender=None)
+    assert results[0] == (ok, "ok")
+    assert results[1][0] is fails and isinstance(results[1][1], ValueError)
