@@ -59,15 +59,27 @@ def build_issue_executor(cls: Any, options: dict[str, Any], where: str) -> BaseI
     return executor
 
 
+def in_test_environment() -> bool:
+    """Whether Django's test environment is set up (its test runner, pytest-django): that is
+    when Django swaps in the ``mail.outbox`` that tests read."""
+    from django.core import mail
+
+    return hasattr(mail, "outbox")
+
+
 def get_issue_executor() -> BaseIssueExecutor:
     """The executor named by ``RESETKIT["ISSUE_EXECUTOR"]``; inline when
-    ``ISSUE_AFTER_RESPONSE`` is off."""
+    ``ISSUE_AFTER_RESPONSE`` is off, and, while the setting is left at its default, under
+    Django's test environment (tests then see tokens issued when the request returns, as with
+    django-rest-passwordreset and the Tasks framework's ``ImmediateBackend``)."""
     from resetkit.conf import resetkit_settings
     from resetkit.loading import split_class_config
 
     if not resetkit_settings.ISSUE_AFTER_RESPONSE:
         return build_issue_executor(InlineExecutor, {}, "ISSUE_AFTER_RESPONSE")
     setting = resetkit_settings.source_of("ISSUE_EXECUTOR")
+    if setting.endswith("(default)") and in_test_environment():
+        return build_issue_executor(InlineExecutor, {}, "the test environment")
     cls, options = split_class_config(resetkit_settings.ISSUE_EXECUTOR, setting)
     return build_issue_executor(cls or ThreadExecutor, options, setting)
 

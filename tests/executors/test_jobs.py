@@ -212,3 +212,20 @@ def test_a_crash_is_logged_with_the_view_and_path_but_not_the_address(
     assert URL in record.getMessage()
     assert "alice@example.com" not in record.getMessage() + (record.exc_text or "")
     assert record.exc_info is not None
+
+
+def test_the_default_executor_runs_inline_under_the_test_environment(monkeypatch) -> None:
+    """Tests written for django-rest-passwordreset see tokens when the request returns."""
+    from django.core import mail
+    from django.test import override_settings
+
+    from resetkit.executors import InlineExecutor, ThreadExecutor, get_issue_executor
+
+    with override_settings(RESETKIT={}):
+        assert type(get_issue_executor()) is InlineExecutor
+        monkeypatch.delattr(mail, "outbox")  # as outside Django's test environment
+        assert type(get_issue_executor()) is ThreadExecutor
+    monkeypatch.undo()
+    configured = {"ISSUE_EXECUTOR": "resetkit.executors.ThreadExecutor"}
+    with override_settings(RESETKIT=configured):
+        assert type(get_issue_executor()) is ThreadExecutor  # what a project sets is kept
