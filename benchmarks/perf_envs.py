@@ -21,6 +21,9 @@ REPO = HERE.parent
 BENCH_DIR = REPO / ".bench"
 UPSTREAM = "django-rest-passwordreset==1.6.0"
 COMMON = ["psycopg[binary]>=3.1.8", "redis>=5.0", "gunicorn>=22.0"]
+# resetkit's task executor on Django 5.2: the Tasks backport and its database backend, whose
+# worker (``db_worker``) the throughput section runs beside gunicorn.
+TASKS = ["django-tasks>=0.12", "django-tasks-db>=0.13"]
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 IMPLS = ("upstream", "resetkit")
@@ -71,9 +74,10 @@ def ensure_venvs() -> dict[str, Path]:
     resetkit = _venv("resetkit")
     stamp = BENCH_DIR / "venv-resetkit" / ".installed"
     pyproject = REPO / "pyproject.toml"
-    if not stamp.exists() or stamp.stat().st_mtime < pyproject.stat().st_mtime:
+    stale = not stamp.exists() or stamp.stat().st_mtime < pyproject.stat().st_mtime
+    if stale or "django-tasks-db" not in _installed(resetkit, "django-tasks-db"):
         log("installing resetkit (editable) into .bench/venv-resetkit")
-        _pip(resetkit, "-e", f"{REPO}[postgres,redis]", *COMMON)
+        _pip(resetkit, "-e", f"{REPO}[postgres,redis]", *COMMON, *TASKS)
         stamp.touch()
     versions = _installed(resetkit, "Django", "djangorestframework")
     upstream = _venv("upstream")

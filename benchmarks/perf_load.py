@@ -1,19 +1,28 @@
-"""Throughput and latency through a real server: gunicorn, driven by wrk, on loopback only.
+"""Throughput and CPU cost through a real server: gunicorn, driven by wrk, on loopback only.
 
-Each implementation gets its own gunicorn (sync workers, one per core) on a free 127.0.0.1 port
-and its own database. Rounds interleave the two, swapping who goes first (A/B, then B/A), so
-slow phases of a shared machine fall on both and neither always runs second; the ratio is taken
-per round, and the median of those ratios is what to read. wrk runs for a fixed time per round
-and stops by itself.
+Each contender gets its own gunicorn (sync workers, one per core) on a free 127.0.0.1 port and
+its own database: upstream, and resetkit once per issue executor (``threads``: the default pool
+in each gunicorn worker; ``tasks``: django-tasks-db, with a real ``db_worker`` process running
+beside gunicorn on the same database). Rounds interleave the contenders, rotating who goes
+first, so slow phases of a shared machine fall on all of them; ratios are taken per round, and
+the median of those ratios is what to read. wrk runs for a fixed time per round and stops by
+itself.
+
+The request endpoint is measured the way a deployment meets it: every request names an account
+that exists and has never asked before (no account repeats, within a round or across rounds),
+the per-account budgets are cleared before each round, and after each round the issued tokens
+are counted, so that "tokens issued per request" shows that every request did its work.
+resetkit answers before it issues: with the thread executor the work runs on the worker's
+pool threads and may still be queued when wrk stops; with the task executor it runs on the task
+worker. So a round's CPU window stays open after wrk stops until that work is done (the task
+table has no READY or RUNNING row, the token count has stopped growing), and the cost is
+reported per issued token, summed over every process involved: the gunicorn master and workers
+(pool threads included), the task worker, PostgreSQL and Redis. The request rate of a round is
+the web tier's (requests answered per second while wrk ran); the sustained rate is the tokens
+issued per second over the round and its drain, what the deployment keeps up with.
 
 Throughput moves with whatever else the machine is doing; the CPU time each request costs moves
-much less. On Linux each round also reads, from ``/proc``, the CPU time that the gunicorn
-(master and workers) and PostgreSQL's processes spent during it, per request served: it shows
-where an implementation spends its time, in the server or in the database.
-
-The request endpoint of resetkit answers first and issues the token after the response is
-sent, in the same worker: the worker is busy until that work is done, so throughput counts it;
-the latency a client sees does not.
+much less.
 """
 
 from __future__ import annotations
@@ -67,11 +76,13 @@ def free_port() -> int:
 class Server:
     """gunicorn serving one target; stopped (by its own pid) on exit."""
 
-    def __init__(self, target: Target, workers: int, log_dir: Path) -> None:
+    def __init__(self, name: str, target: Target, workers: int, log_dir: Path) -> None:
         self.target = target
         self.port = free_port()
         self.workers = workers
-        self.log_path = log_dir / f"gunicorn-{target.impl}-{self.port}.log"
+        # gunicorn's error log and the application's own (stderr: resetkit's warnings, such as
+        # a thread executor's full queue).
+        self.log_path = log_dir / f"gunicorn-{name}-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
@@ -89,9 +100,10 @@ class Server:
             "--graceful-timeout",
             "5",
         ]
-        self.process = subprocess.Popen(
-            command, env=self.target.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        with self.log_path.open("ab") as log_file:
+            self.process = subprocess.Popen(
+                command, env=self.target.env(), stdout=subprocess.DEVNULL, stderr=log_file
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -124,31 +136,57 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int
-    #: CPU microseconds per request, by process group (``server``, ``postgres``); empty when
+    #: CPU microseconds per request, by process group (``CpuMeter.GROUPS``); empty when
     #: ``/proc`` cannot be read.
     cpu_us: dict[str, float] = field(default_factory=dict)
+    #: Request rounds only: tokens issued during the round and its drain, the drain's length,
+    #: whether it finished in time, jobs the thread executor dropped (its log's warnings), and
+    #: CPU microseconds per issued token by group.
+    issued: int | None = None
+    drain_s: float = 0.0
+    drained: bool = True
+    dropped: int = 0
+    cpu_per_token_us: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def tokens_per_request(self) -> float | None:
+        return None if self.issued is None or not self.requests else self.issued / self.requests
+
+    @property
+    def sustained_rps(self) -> float | None:
+        """Tokens issued per second over the round and the drain after it."""
+        if self.issued is None or self.seconds <= 0:
+            return None
+        return self.issued / (self.seconds + self.drain_s)
 
 
 class CpuMeter:
-    """CPU time of one gunicorn (master and workers) and of PostgreSQL's processes over a round.
+    """CPU time of every process a request involves, over a window, by group.
 
-    Read from ``/proc/<pid>/stat`` (user + system time of each process): Linux only, and only
-    processes alive at both ends count, which holds for gunicorn's sync workers and for the
-    persistent database connections (``CONN_MAX_AGE``). PostgreSQL's background processes are
-    included: the work a request causes there (WAL, autovacuum) is part of its cost.
+    Groups: ``server`` (one gunicorn's master and workers, their issue threads included),
+    ``worker`` (a task worker's process tree), ``postgres`` (every PostgreSQL process, its
+    background ones included: the WAL and autovacuum work a request causes is part of its cost)
+    and ``redis`` (``redis-server``). Read from ``/proc/<pid>/stat`` (user + system time of each
+    process, all its threads): Linux only. A process born during the window counts from zero;
+    one that exits during it is lost, which the persistent database connections
+    (``CONN_MAX_AGE``), gunicorn's sync workers and the long-lived task worker avoid.
     """
 
+    GROUPS = ("server", "worker", "postgres", "redis")
     _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
-    def __init__(self, server_pid: int) -> None:
+    def __init__(self, server_pid: int, worker_pid: int | None = None) -> None:
         self.server_pid = server_pid
+        self.worker_pid = worker_pid
         self.start = self._sample()
 
-    def _sample(self) -> dict[str, float] | None:
+    def _sample(self) -> dict[int, tuple[str, float]] | None:
+        """``{pid: (group, CPU seconds)}`` of the processes of every group."""
         proc = Path("/proc")
         if not (proc / str(self.server_pid) / "stat").exists():
             return None
-        seconds = {"server": 0.0, "postgres": 0.0}
+        found: dict[int, tuple[str, int, float]] = {}  # pid: (name, ppid, seconds)
         for entry in proc.iterdir():
             if not entry.name.isdigit():
                 continue
@@ -158,19 +196,183 @@ class CpuMeter:
                 continue
             name = stat[stat.index("(") + 1 : stat.rindex(")")]
             fields = stat[stat.rindex(")") + 2 :].split()
-            ppid, ticks = int(fields[1]), int(fields[11]) + int(fields[12])
-            if self.server_pid in (int(entry.name), ppid):
-                seconds["server"] += ticks / self._TICK
-            elif name.startswith("postgres"):
-                seconds["postgres"] += ticks / self._TICK
-        return seconds
+            ticks = int(fields[11]) + int(fields[12])
+            found[int(entry.name)] = (name, int(fields[1]), ticks / self._TICK)
+        roots = {self.server_pid: "server"}
+        if self.worker_pid is not None:
+            roots[self.worker_pid] = "worker"
+        sample: dict[int, tuple[str, float]] = {}
+        for pid, (name, _ppid, seconds) in found.items():
+            group = self._tree(pid, found, roots)
+            if group is None and name.startswith("postgres"):
+                group = "postgres"
+            elif group is None and name.startswith("redis-server"):
+                group = "redis"
+            if group is not None:
+                sample[pid] = (group, seconds)
+        return sample
+
+    @staticmethod
+    def _tree(
+        pid: int, found: dict[int, tuple[str, int, float]], roots: dict[int, str]
+    ) -> str | None:
+        """The group of the root ``pid`` descends from, if any."""
+        seen = 0
+        while pid in found and seen < 64:
+            if pid in roots:
+                return roots[pid]
+            pid = found[pid][1]
+            seen += 1
+        return None
+
+    def seconds(self) -> dict[str, float]:
+        """CPU seconds since the meter was made, by group; empty if ``/proc`` is unreadable."""
+        end = self._sample()
+        if self.start is None or end is None:
+            return {}
+        spent = dict.fromkeys(self.GROUPS, 0.0)
+        for pid, (group, seconds) in end.items():
+            before = self.start.get(pid)
+            spent[group] += seconds - (before[1] if before and before[0] == group else 0.0)
+        return spent
 
     def per_request(self, requests: int) -> dict[str, float]:
         """Microseconds of CPU per request since the meter was made, by group."""
-        end = self._sample()
-        if self.start is None or end is None or requests <= 0:
+        spent = self.seconds()
+        if not spent or requests <= 0:
             return {}
-        return {group: (end[group] - self.start[group]) / requests * 1e6 for group in self.start}
+        return {group: value / requests * 1e6 for group, value in spent.items()}
+
+
+class Database:
+    """The counts a request round is checked with, read over one persistent connection.
+
+    Tokens are only ever inserted during the benchmark (none expires), so the issued tokens are
+    the rows above the highest id before the round: an index range, cheap enough to poll
+    while the drain's CPU is being metered.
+    """
+
+    TOKEN_TABLES = {
+        "upstream": "django_rest_passwordreset_resetpasswordtoken",
+        "resetkit": "resetkit_resetpasswordtoken",
+    }
+    TASK_TABLE = "django_tasks_database_dbtaskresult"
+
+    def __init__(self, target: Target, tasks: bool) -> None:
+        import psycopg
+        from perf_envs import PG
+
+        self.table = self.TOKEN_TABLES[target.impl]
+        self.tasks = tasks
+        self.conn = psycopg.connect(dbname=target.db_name, autocommit=True, **PG)  # type: ignore[arg-type]
+
+    def _one(self, sql: str, *params: Any) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def max_token_id(self) -> int:
+        return int(self._one(f"SELECT COALESCE(max(id), 0) FROM {self.table}"))
+
+    def tokens_above(self, token_id: int) -> int:
+        return int(self._one(f"SELECT count(*) FROM {self.table} WHERE id > %s", token_id))
+
+    def ready_tasks(self) -> bool:
+        """Whether a task waits (its partial index answers without reading the table)."""
+        if not self.tasks:
+            return False
+        sql = f"SELECT EXISTS (SELECT 1 FROM {self.TASK_TABLE} WHERE status = 'READY')"
+        return bool(self._one(sql))
+
+    def task_counts(self) -> dict[str, int]:
+        if not self.tasks:
+            return {}
+        rows = self.conn.execute(
+            f"SELECT status, count(*) FROM {self.TASK_TABLE} GROUP BY status"
+        ).fetchall()
+        return {str(status): int(count) for status, count in rows}
+
+    def drain(self, timeout: float) -> tuple[float, bool]:
+        """Wait until the deferred work is done: no task waiting or running, and the token
+        count unchanged for 0.6 s. Return (seconds until the last token appeared, finished)."""
+        started = time.monotonic()
+        last, changed = self.max_token_id(), started
+        while True:
+            time.sleep(0.2)
+            now = time.monotonic()
+            current = self.max_token_id()
+            if current != last or self.ready_tasks():
+                last, changed = current, now
+            elif now - changed >= 0.6 and not self.task_counts().get("RUNNING"):
+                return changed - started, True
+            if now - started > timeout:
+                return now - started, False
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class TaskWorker:
+    """django-tasks-db's ``db_worker`` for one target, stopped (by its own pid) on exit."""
+
+    def __init__(self, name: str, target: Target, log_dir: Path) -> None:
+        self.target = target
+        self.log_path = log_dir / f"db_worker-{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> TaskWorker:
+        command = [
+            str(self.target.python),
+            "-m",
+            "django",
+            "db_worker",
+            "--queue-name",
+            "default",
+            "--no-startup-delay",
+            "--no-reload",
+            "--verbosity",
+            "0",
+        ]
+        with self.log_path.open("ab") as log_file:
+            self.process = subprocess.Popen(
+                command, env=self.target.env(), stdout=log_file, stderr=subprocess.STDOUT
+            )
+        time.sleep(1.0)
+        if self.process.poll() is not None:
+            raise BenchError(f"db_worker for {self.target.label} exited; see {self.log_path}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def clear_budgets(target: Target) -> None:
+    """Delete the site's keys in Redis (the per-account budgets), as the agent's setup does."""
+    import redis
+    from perf_envs import REDIS_URL
+
+    env = target.env()
+    prefix = env.get("BENCH_KEY_PREFIX")
+    if prefix is None:
+        prefix = f"bench-{target.impl}-{target.db_name.rsplit('/', 1)[-1]}"
+    client = redis.Redis.from_url(REDIS_URL)
+    pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in f"{prefix}:") + "*"
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+    client.close()
+
+
+def count_dropped(log_path: Path) -> int:
+    try:
+        return log_path.read_text(errors="replace").count("the issue queue is full")
+    except OSError:
+        return 0
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -222,6 +424,13 @@ def wrk(url: str, script: Path, seconds: float, connections: int, *args: str) ->
     )
 
 
+def executor_of(target: Target) -> str | None:
+    """The issue executor a resetkit target runs (``threads``, ``tasks``); None for upstream."""
+    if target.impl != "resetkit":
+        return None
+    return (target.extra_env or {}).get("BENCH_EXECUTOR", "threads")
+
+
 def measure(
     targets: dict[str, Target],
     keys: list[str],
@@ -231,92 +440,206 @@ def measure(
     seconds: float,
     connections: int,
     workers: int,
+    drain_timeout: float = 180.0,
 ) -> dict[str, Any]:
-    """Interleaved rounds of validate and request against both implementations."""
+    """Interleaved rounds of validate (upstream and ``resetkit``) and of request (every
+    contender: upstream, ``resetkit`` with threads, ``resetkit_tasks`` with a task worker)."""
     work = Path(tempfile.mkdtemp(prefix="bench-perf-load-"))
     validate_lua = work / "validate.lua"
     validate_lua.write_text(VALIDATE_LUA % ", ".join(f'"{key}"' for key in keys))
     request_lua = work / "request.lua"
     request_lua.write_text(REQUEST_LUA)
     results: dict[str, Any] = {}
+    fresh_accounts = users - first_request_user + 1
     offsets = dict.fromkeys(targets, 0)
-    servers = {impl: Server(target, workers, work) for impl, target in targets.items()}
+    servers = {name: Server(name, target, workers, work) for name, target in targets.items()}
+    task_workers = {
+        name: TaskWorker(name, target, work)
+        for name, target in targets.items()
+        if executor_of(target) == "tasks"
+    }
+    databases = {
+        name: Database(target, tasks=name in task_workers) for name, target in targets.items()
+    }
     try:
         for server in servers.values():
             server.__enter__()
-        for endpoint in ("validate", "request"):
-            per_impl: dict[str, list[WrkResult]] = {impl: [] for impl in targets}
+        for task_worker in task_workers.values():
+            task_worker.__enter__()
+        for endpoint, names in (
+            ("validate", ["upstream", "resetkit"]),
+            ("request", list(targets)),
+        ):
+            per_impl: dict[str, list[WrkResult]] = {name: [] for name in names}
 
-            def run(impl: str, duration: float, endpoint: str = endpoint) -> WrkResult:
-                server = servers[impl]
+            def run(name: str, duration: float, endpoint: str = endpoint) -> WrkResult:
+                server = servers[name]
                 assert server.process is not None
-                meter = CpuMeter(server.process.pid)
                 if endpoint == "validate":
+                    meter = CpuMeter(server.process.pid)
                     result = wrk(server.url, validate_lua, duration, connections)
-                else:
-                    args = (
-                        str(offsets[impl]),
-                        str(users - first_request_user),
-                        str(first_request_user),
-                    )
-                    result = wrk(server.url, request_lua, duration, connections, *args)
-                    offsets[impl] += result.requests + connections
-                result.cpu_us = meter.per_request(result.requests)
+                    result.cpu_us = meter.per_request(result.requests)
+                    return result
+                return run_request(name, duration)
+
+            def run_request(name: str, duration: float) -> WrkResult:
+                server, database = servers[name], databases[name]
+                assert server.process is not None
+                task_worker = task_workers.get(name)
+                worker_pid = (
+                    task_worker.process.pid if task_worker and task_worker.process else None
+                )
+                clear_budgets(targets[name])
+                if offsets[name] + 2 * connections > fresh_accounts:
+                    raise BenchError(f"{name} ran out of fresh accounts; seed more users")
+                before = database.max_token_id()
+                dropped = count_dropped(server.log_path)
+                meter = CpuMeter(server.process.pid, worker_pid)
+                args = (str(offsets[name]), str(fresh_accounts), str(first_request_user))
+                result = wrk(server.url, request_lua, duration, connections, *args)
+                # Every request wrk sent took the next account, answered or not.
+                offsets[name] += result.requests + connections
+                result.drain_s, result.drained = database.drain(drain_timeout)
+                spent = meter.seconds()
+                result.seconds = duration
+                result.issued = database.tokens_above(before)
+                result.dropped = count_dropped(server.log_path) - dropped
+                if offsets[name] > fresh_accounts:
+                    log(f"warning: {name} asked for some accounts twice (seed more users)")
+                if spent and result.requests:
+                    result.cpu_us = {g: v / result.requests * 1e6 for g, v in spent.items()}
+                if spent and result.issued:
+                    result.cpu_per_token_us = {
+                        group: value / result.issued * 1e6 for group, value in spent.items()
+                    }
+                if not result.drained:
+                    log(f"warning: {name}'s deferred work did not finish in {drain_timeout:g} s")
                 return result
 
-            for impl in targets:  # warm-up: imports, connections, caches
-                run(impl, 2)
+            for name in names:  # warm-up: imports, connections, caches, the first queue
+                run(name, 2)
             for number in range(rounds):
-                order = list(targets) if number % 2 == 0 else list(reversed(targets))
-                for impl in order:
-                    result = run(impl, seconds)
-                    per_impl[impl].append(result)
-                    cpu = "".join(
-                        f", {group} CPU {value:.0f} \N{MICRO SIGN}s/req"
-                        for group, value in result.cpu_us.items()
-                    )
-                    log(
-                        f"{endpoint} round {number + 1}/{rounds} {impl}: {result.rps:.0f} req/s, "
-                        f"p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms{cpu}"
-                    )
+                shift = number % len(names)
+                order = names[shift:] + names[:shift]
+                if number % 2:
+                    order.reverse()
+                for name in order:
+                    result = run(name, seconds)
+                    per_impl[name].append(result)
+                    log(f"{endpoint} round {number + 1}/{rounds} {name}: {describe(result)}")
             results[endpoint] = summarize(per_impl)
         results["requests_sent"] = offsets
+        results["tasks"] = {name: databases[name].task_counts() for name in task_workers}
     finally:
+        for task_worker in task_workers.values():
+            task_worker.__exit__(None, None, None)
         for server in servers.values():
             server.__exit__(None, None, None)
+        for database in databases.values():
+            database.close()
         shutil.rmtree(work, ignore_errors=True)
     return results
 
 
+def describe(result: WrkResult) -> str:
+    text = f"{result.rps:.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms"
+    if result.issued is None:
+        return text + "".join(
+            f", {group} {value:.0f} \N{MICRO SIGN}s/req"
+            for group, value in result.cpu_us.items()
+            if value
+        )
+    text += (
+        f"; {result.issued} tokens for {result.requests} requests "
+        f"({result.tokens_per_request or 0:.3f}/req), drain {result.drain_s:.1f} s, "
+        f"sustained {result.sustained_rps or 0:.0f} tokens/s"
+    )
+    if result.dropped:
+        text += f", {result.dropped} jobs dropped (queue full)"
+    if result.cpu_per_token_us:
+        total = sum(result.cpu_per_token_us.values())
+        parts = ", ".join(
+            f"{group} {value:.0f}" for group, value in result.cpu_per_token_us.items() if value
+        )
+        text += f"; CPU {total:.0f} \N{MICRO SIGN}s/token ({parts})"
+    return text
+
+
+def _median_groups(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Per-group medians, when every run read every group (CpuMeter reads all or none)."""
+    if not runs or not all(runs):
+        return {}
+    return {group: statistics.median(run[group] for run in runs) for group in runs[0]}
+
+
 def summarize(per_impl: dict[str, list[WrkResult]]) -> dict[str, Any]:
-    up, rk = per_impl["upstream"], per_impl["resetkit"]
-    ratios = [b.rps / a.rps for a, b in zip(up, rk, strict=True)]
-    p50_ratios = [b.p50_ms / a.p50_ms for a, b in zip(up, rk, strict=True)]
-    p99_ratios = [b.p99_ms / a.p99_ms for a, b in zip(up, rk, strict=True)]
+    """Medians per contender, and each resetkit contender's per-round ratios to upstream
+    (``ratio`` for ``resetkit``, ``ratios`` for every one)."""
     summary: dict[str, Any] = {}
-    for impl, runs in per_impl.items():
-        summary[impl] = {
+    for name, runs in per_impl.items():
+        entry: dict[str, Any] = {
             "rps": statistics.median(r.rps for r in runs),
             "p50_ms": statistics.median(r.p50_ms for r in runs),
             "p99_ms": statistics.median(r.p99_ms for r in runs),
             "errors": sum(r.errors for r in runs),
             "rounds": [r.rps for r in runs],
-            # CpuMeter reads every group or none.
-            "cpu_us": (
-                {
-                    group: statistics.median(r.cpu_us[group] for r in runs)
-                    for group in runs[0].cpu_us
-                }
-                if all(r.cpu_us for r in runs)
-                else {}
-            ),
+            "cpu_us": _median_groups([r.cpu_us for r in runs]),
         }
-    summary["ratio"] = {
-        "rps": statistics.median(ratios),
-        "rps_min": min(ratios),
-        "rps_max": max(ratios),
-        "p50": statistics.median(p50_ratios),
-        "p99": statistics.median(p99_ratios),
-        "rounds": ratios,
-    }
+        if all(r.issued is not None for r in runs):
+            requests = sum(r.requests for r in runs)
+            issued = sum(r.issued or 0 for r in runs)
+            totals = [sum(r.cpu_per_token_us.values()) for r in runs if r.cpu_per_token_us]
+            entry.update(
+                {
+                    "requests": requests,
+                    "issued": issued,
+                    "tokens_per_request": issued / requests if requests else None,
+                    "tokens_per_request_min": min(r.tokens_per_request or 0 for r in runs),
+                    "dropped": sum(r.dropped for r in runs),
+                    "drain_s": statistics.median(r.drain_s for r in runs),
+                    "drain_s_max": max(r.drain_s for r in runs),
+                    "drained": all(r.drained for r in runs),
+                    "sustained_rps": statistics.median(r.sustained_rps or 0 for r in runs),
+                    "cpu_per_token_us": _median_groups([r.cpu_per_token_us for r in runs]),
+                    "cpu_per_token_total_us": statistics.median(totals) if totals else None,
+                    "cpu_per_token_rounds": totals,
+                }
+            )
+        summary[name] = entry
+    up = per_impl["upstream"]
+    ratios: dict[str, Any] = {}
+    for name, runs in per_impl.items():
+        if name == "upstream":
+            continue
+        pairs = list(zip(up, runs, strict=True))
+        rps = [b.rps / a.rps for a, b in pairs]
+        ratio: dict[str, Any] = {
+            "rps": statistics.median(rps),
+            "rps_min": min(rps),
+            "rps_max": max(rps),
+            "p50": statistics.median(b.p50_ms / a.p50_ms for a, b in pairs),
+            "p99": statistics.median(b.p99_ms / a.p99_ms for a, b in pairs),
+            "rounds": rps,
+        }
+        sustained = [
+            b.sustained_rps / a.sustained_rps
+            for a, b in pairs
+            if a.sustained_rps and b.sustained_rps
+        ]
+        if sustained:
+            ratio.update(
+                sustained=statistics.median(sustained),
+                sustained_min=min(sustained),
+                sustained_max=max(sustained),
+            )
+        cpu = [
+            sum(b.cpu_per_token_us.values()) / sum(a.cpu_per_token_us.values())
+            for a, b in pairs
+            if a.cpu_per_token_us and b.cpu_per_token_us
+        ]
+        if cpu:
+            ratio.update(cpu_per_token=statistics.median(cpu), cpu_min=min(cpu), cpu_max=max(cpu))
+        ratios[name] = ratio
+    summary["ratios"] = ratios
+    summary["ratio"] = ratios["resetkit"]
     return summary

@@ -24,8 +24,16 @@ TIMES = "\N{MULTIPLICATION SIGN}"
 DASH = "\N{EN DASH}"
 NONE = "\N{EM DASH}"
 MICRO = "\N{MICRO SIGN}"
-# CPU time per request through gunicorn, by process group (perf_load.CpuMeter).
-CPU_GROUPS = (("server", "gunicorn"), ("postgres", "PostgreSQL"))
+DIVIDE = "\N{DIVISION SIGN}"
+# CPU time through gunicorn, by process group (perf_load.CpuMeter).
+CPU_GROUPS = (
+    ("server", "gunicorn"),
+    ("worker", "task worker"),
+    ("postgres", "PostgreSQL"),
+    ("redis", "Redis"),
+)
+# resetkit's request endpoint, once per issue executor (run.py's throughput contenders).
+EXECUTORS = (("resetkit", "threads"), ("resetkit_tasks", "tasks"))
 
 
 def _num(value: float | None, digits: int = 1, unit: str = "") -> str:
@@ -79,45 +87,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, list[Row]]]:
         sections.append(("Cache store on Redis: database round trips + Redis commands", table))
     throughput = results.get("throughput")
     if throughput:
-        table = []
-        for endpoint in ("validate", "request"):
-            data = throughput[endpoint]
-            up, rk, ratio = data["upstream"], data["resetkit"], data["ratio"]
-            table.append(
-                (
-                    f"{endpoint}: requests/s",
-                    _num(up["rps"], 0),
-                    _num(rk["rps"], 0),
-                    _ratio(ratio["rps"], ratio["rps_min"], ratio["rps_max"]),
-                )
-            )
-            for point in ("p50", "p99"):
-                table.append(
-                    (
-                        f"{endpoint}: {point} latency (ms)",
-                        _num(up[f"{point}_ms"], 2),
-                        _num(rk[f"{point}_ms"], 2),
-                        _ratio(ratio[point]),
-                    )
-                )
-            up_cpu, rk_cpu = up.get("cpu_us", {}), rk.get("cpu_us", {})
-            for group, label in CPU_GROUPS:
-                if group in up_cpu and group in rk_cpu:
-                    table.append(
-                        (
-                            f"{endpoint}: {label} CPU per request ({MICRO}s)",
-                            _num(up_cpu[group], 0),
-                            _num(rk_cpu[group], 0),
-                            _ratio(rk_cpu[group] / up_cpu[group]),
-                        )
-                    )
-        settings = throughput["settings"]
-        title = (
-            f"Through gunicorn ({settings['workers']} sync workers) on PostgreSQL, wrk "
-            f"{settings['connections']} connections, {settings['rounds']} interleaved rounds "
-            f"of {settings['seconds']:g} s (medians)"
-        )
-        sections.append((title, table))
+        sections.extend(_throughput_rows(throughput))
     backlog = results.get("backlog")
     if backlog:
         up, rk = backlog["upstream"], backlog["resetkit"]
@@ -221,6 +191,163 @@ def rows(results: dict[str, Any]) -> list[tuple[str, list[Row]]]:
     return sections
 
 
+def _throughput_rows(throughput: dict[str, Any]) -> list[tuple[str, list[Row]]]:
+    settings = throughput["settings"]
+    common = (
+        f"gunicorn ({settings['workers']} sync workers) on PostgreSQL, wrk "
+        f"{settings['connections']} connections, {settings['rounds']} interleaved rounds of "
+        f"{settings['seconds']:g} s (medians; ratio: median of the per-round ratios, with "
+        "their range)"
+    )
+    sections: list[tuple[str, list[Row]]] = []
+
+    data = throughput["validate"]
+    up, rk, ratio = data["upstream"], data["resetkit"], data["ratio"]
+    table: list[Row] = [
+        (
+            "validate: requests/s",
+            _num(up["rps"], 0),
+            _num(rk["rps"], 0),
+            _ratio(ratio["rps"], ratio["rps_min"], ratio["rps_max"]),
+        )
+    ]
+    for point in ("p50", "p99"):
+        table.append(
+            (
+                f"validate: {point} latency (ms)",
+                _num(up[f"{point}_ms"], 2),
+                _num(rk[f"{point}_ms"], 2),
+                _ratio(ratio[point]),
+            )
+        )
+    up_cpu, rk_cpu = up.get("cpu_us", {}), rk.get("cpu_us", {})
+    for group, label in CPU_GROUPS:
+        if up_cpu.get(group) and rk_cpu.get(group):
+            table.append(
+                (
+                    f"validate: {label} CPU per request ({MICRO}s)",
+                    _num(up_cpu[group], 0),
+                    _num(rk_cpu[group], 0),
+                    _ratio(rk_cpu[group] / up_cpu[group]),
+                )
+            )
+    sections.append((f"Validate through {common}", table))
+
+    data = throughput["request"]
+    up = data["upstream"]
+    ratios = data.get("ratios") or {"resetkit": data["ratio"]}
+    present = [(name, label) for name, label in EXECUTORS if name in data]
+    table = []
+    for name, label in present:
+        rk, ratio = data[name], ratios[name]
+        table.append(
+            (
+                f"request, {label}: requests/s answered (web tier)",
+                _num(up["rps"], 0),
+                _num(rk["rps"], 0),
+                _ratio(ratio["rps"], ratio["rps_min"], ratio["rps_max"]),
+            )
+        )
+    for name, label in present:
+        rk = data[name]
+        if "tokens_per_request" in rk:
+            table.append(
+                (
+                    f"request, {label}: tokens issued per request (lowest round)",
+                    _per_request(up),
+                    _per_request(rk),
+                    "",
+                )
+            )
+    for name, label in present:
+        rk, ratio = data[name], ratios[name]
+        if "sustained" in ratio:
+            table.append(
+                (
+                    f"request, {label}: tokens issued/s over the round and its drain",
+                    _num(up["sustained_rps"], 0),
+                    _num(rk["sustained_rps"], 0),
+                    _ratio(ratio["sustained"], ratio["sustained_min"], ratio["sustained_max"]),
+                )
+            )
+    for name, label in present:
+        rk = data[name]
+        if "drain_s" in rk:
+            table.append(
+                (
+                    f"request, {label}: work left when wrk stopped (s to drain, max)",
+                    f"{_num(up['drain_s'], 1)} ({_num(up['drain_s_max'], 1)})",
+                    f"{_num(rk['drain_s'], 1)} ({_num(rk['drain_s_max'], 1)})",
+                    "",
+                )
+            )
+    for name, label in present:
+        rk, ratio = data[name], ratios[name]
+        table.append(
+            (
+                f"request, {label}: p50 / p99 latency (ms)",
+                f"{_num(up['p50_ms'], 2)} / {_num(up['p99_ms'], 2)}",
+                f"{_num(rk['p50_ms'], 2)} / {_num(rk['p99_ms'], 2)}",
+                f"{_ratio(ratio['p50'])} / {_ratio(ratio['p99'])}",
+            )
+        )
+    sections.append((f"Request through {common}", table))
+
+    table = []
+    for name, label in present:
+        rk, ratio = data[name], ratios[name]
+        if not rk.get("cpu_per_token_total_us") or not up.get("cpu_per_token_total_us"):
+            continue
+        table.append(
+            (
+                f"request, {label}: total CPU per issued token ({MICRO}s)",
+                _num(up["cpu_per_token_total_us"], 0),
+                _num(rk["cpu_per_token_total_us"], 0),
+                _ratio(ratio.get("cpu_per_token"), ratio.get("cpu_min"), ratio.get("cpu_max")),
+            )
+        )
+        up_cpu, rk_cpu = up["cpu_per_token_us"], rk["cpu_per_token_us"]
+        for group, group_label in CPU_GROUPS:
+            if not (up_cpu.get(group, 0) >= 0.5 or rk_cpu.get(group, 0) >= 0.5):
+                continue
+            table.append(
+                (
+                    f"... {group_label}",
+                    _num(up_cpu.get(group), 0),
+                    _num(rk_cpu.get(group), 0),
+                    _ratio(rk_cpu[group] / up_cpu[group]) if up_cpu.get(group) else NONE,
+                )
+            )
+    threads, tasks = data.get("resetkit", {}), data.get("resetkit_tasks", {})
+    if threads.get("cpu_per_token_total_us") and tasks.get("cpu_per_token_total_us"):
+        table.append(
+            (
+                f"tasks {DIVIDE} threads: total CPU per issued token",
+                NONE,
+                _ratio(tasks["cpu_per_token_total_us"] / threads["cpu_per_token_total_us"]),
+                "",
+            )
+        )
+    if table:
+        sections.append(
+            (
+                "Total CPU per issued token, over each round and its drain: gunicorn (pool "
+                "threads included), the task worker, PostgreSQL, Redis",
+                table,
+            )
+        )
+    return sections
+
+
+def _per_request(data: dict[str, Any]) -> str:
+    if data.get("tokens_per_request") is None:
+        return NONE
+    text = f"{data['tokens_per_request']:.3f} ({data['tokens_per_request_min']:.3f})"
+    if data.get("dropped"):
+        text += f", {data['dropped']:,} dropped"
+    return text
+
+
 def _fresh(data: dict[str, Any]) -> str:
     if data.get("timed_out"):
         return "timed out"
@@ -255,12 +382,27 @@ def chart_bars(results: dict[str, Any]) -> list[tuple[str, float, float | None, 
     bars: list[tuple[str, float, float | None, float | None]] = []
     throughput = results.get("throughput")
     if throughput:
-        for endpoint in ("validate", "request"):
-            ratio = throughput[endpoint]["ratio"]
+        ratio = throughput["validate"]["ratio"]
+        bars.append(("validate throughput", ratio["rps"], ratio["rps_min"], ratio["rps_max"]))
+        bars.append(("validate p50 latency (inverse)", 1 / ratio["p50"], None, None))
+        request = throughput["request"]
+        ratios = request.get("ratios") or {"resetkit": request["ratio"]}
+        for name, label in EXECUTORS:
+            ratio = ratios.get(name)
+            if ratio is None:
+                continue
             bars.append(
-                (f"{endpoint} throughput", ratio["rps"], ratio["rps_min"], ratio["rps_max"])
+                (f"request throughput, {label}", ratio["rps"], ratio["rps_min"], ratio["rps_max"])
             )
-            bars.append((f"{endpoint} p50 latency (inverse)", 1 / ratio["p50"], None, None))
+            if "cpu_per_token" in ratio:
+                bars.append(
+                    (
+                        f"request CPU per issued token, {label} (inverse)",
+                        1 / ratio["cpu_per_token"],
+                        1 / ratio["cpu_max"],
+                        1 / ratio["cpu_min"],
+                    )
+                )
     queries = results.get("queries")
     if queries:
         for case in ("request existing", "request unknown", "confirm valid"):
@@ -359,15 +501,43 @@ def _targets(results: dict[str, Any]) -> str:
             checks.append((f"{case}: <= {limit} round trips", got <= limit, str(got)))
     throughput = results.get("throughput")
     if throughput:
-        for endpoint, goal in (("request", 1.5), ("validate", 1.1)):
-            got = throughput[endpoint]["ratio"]["rps"]
+        request = throughput["request"]
+        ratios = request.get("ratios") or {}
+        tasks = ratios.get("resetkit_tasks")
+        if tasks:
+            got = tasks["rps"]
             checks.append(
                 (
-                    f"{endpoint} throughput >= {goal}{TIMES} upstream",
-                    got >= goal,
-                    _against(got, goal),
+                    f"request throughput, tasks executor (web tier) >= 2.0{TIMES} upstream",
+                    got >= 2.0,
+                    _against(got, 2.0),
                 )
             )
+        threads_cpu = request.get("resetkit", {}).get("cpu_per_token_total_us")
+        tasks_cpu = request.get("resetkit_tasks", {}).get("cpu_per_token_total_us")
+        if threads_cpu and tasks_cpu:
+            got = tasks_cpu / threads_cpu
+            checks.append(
+                (
+                    "total CPU per issued token, tasks executor <= the thread executor's",
+                    got <= 1.0,
+                    f"{tasks_cpu:,.0f} vs {threads_cpu:,.0f} {MICRO}s ({_against(got, 1.0)})",
+                )
+            )
+        for name, label in (("upstream", "upstream"), *EXECUTORS):
+            per_request = request.get(name, {}).get("tokens_per_request_min")
+            if per_request is not None:
+                checks.append(
+                    (
+                        f"every request issued a token ({label}; lowest round)",
+                        per_request >= 0.99,
+                        f"{per_request:.3f}",
+                    )
+                )
+        got = throughput["validate"]["ratio"]["rps"]
+        checks.append(
+            (f"validate throughput >= 1.1{TIMES} upstream", got >= 1.1, _against(got, 1.1))
+        )
     backlog = results.get("backlog")
     if backlog:
         got = backlog["resetkit"]["slowdown"]

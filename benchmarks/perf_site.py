@@ -4,8 +4,9 @@ One project serves either implementation: ``BENCH_IMPL`` (``resetkit`` or ``upst
 the app and its URLs, and the interpreter (one virtualenv per implementation) provides it.
 Everything else is the same for both: Django's four default password validators, the MD5
 hasher, no throttles, Redis (``BENCH_REDIS_URL``) as the default cache, the database named by
-``BENCH_DB_ENGINE``/``BENCH_DB_NAME``. No code of django-rest-passwordreset is ever written
-here; it is installed from PyPI into its own virtualenv.
+``BENCH_DB_ENGINE``/``BENCH_DB_NAME``; ``BENCH_EXECUTOR`` picks resetkit's issue executor. No
+code of django-rest-passwordreset is ever written here; it is installed from PyPI into its own
+virtualenv.
 """
 
 from __future__ import annotations
@@ -79,8 +80,25 @@ AUTH_PASSWORD_VALIDATORS = [
 REST_FRAMEWORK = {"DEFAULT_THROTTLE_CLASSES": [], "DEFAULT_THROTTLE_RATES": {}}
 # The flat name both implementations read: no request throttle, for a throughput test.
 DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES = []
+RESETKIT = {}
 if os.environ.get("BENCH_STORE") == "cache":
-    RESETKIT = {"TOKEN_STORE": "resetkit.backends.cache.CacheTokenStore"}
+    RESETKIT["TOKEN_STORE"] = "resetkit.backends.cache.CacheTokenStore"
+# Where resetkit's request endpoint runs its lookup, issuing and delivery: "threads" (the
+# default, a pool in each gunicorn worker) or "tasks" (django-tasks-db: a table in this
+# database, emptied by a `db_worker` process the benchmark runs beside gunicorn).
+EXECUTOR = os.environ.get("BENCH_EXECUTOR", "threads")
+if IMPL == "resetkit" and EXECUTOR == "tasks":
+    INSTALLED_APPS += ["django_tasks", "django_tasks_db"]
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    RESETKIT["ISSUE_EXECUTOR"] = {
+        "CLASS": "resetkit.executors.TasksExecutor",
+        "OPTIONS": {"backend": "default", "queue_name": "default"},
+    }
+elif IMPL == "resetkit" and EXECUTOR == "inline":
+    RESETKIT["ISSUE_EXECUTOR"] = "resetkit.executors.InlineExecutor"
+# The per-account budget (ACCOUNT_TOKEN_RATE, 3/hour by default) stays on, as in a
+# deployment: the throughput section asks for every account once and clears the budgets
+# before each round, so it never refuses a token and each request pays its Redis commands.
 
 LOGGING = {
     "version": 1,

@@ -6,9 +6,10 @@
 
 Sections (``--only``): ``queries`` (database round trips and Redis commands per endpoint, on
 SQLite and PostgreSQL), ``redis`` (memory per outstanding token), ``throughput`` (gunicorn +
-wrk on PostgreSQL, interleaved rounds), ``backlog`` (request latency with a million expired
-tokens), ``cleanup`` (the ``clearresetpasswodtokens`` command on a backlog), ``lookup`` (a
-million users, with and without an index on ``UPPER(email)``).
+wrk on PostgreSQL, interleaved rounds; resetkit once per issue executor, threads and tasks,
+with CPU per issued token over every process involved), ``backlog`` (request latency with a
+million expired tokens), ``cleanup`` (the ``clearresetpasswodtokens`` command on a backlog),
+``lookup`` (a million users, with and without an index on ``UPPER(email)``).
 
 It builds two virtualenvs under ``.bench/`` (resetkit from this checkout; the upstream package
 from PyPI), writes a throw-away Django project to a temporary directory, creates and drops its
@@ -61,7 +62,9 @@ class Sizes:
         self.quick = quick
         self.rounds = 3 if quick else 7
         self.seconds = 5.0 if quick else 15.0
-        self.load_users = 20_000 if quick else 50_000
+        # Every request of the throughput section asks for an account no request asked for
+        # before: enough accounts for every round of the fastest contender.
+        self.load_users = 40_000 if quick else 150_000
         self.load_tokens = 1_000
         self.backlog_rows = 100_000 if quick else 1_000_000
         self.backlog_reps = 2 if quick else 3
@@ -113,10 +116,17 @@ class Bench:
         from perf_load import measure
 
         size = self.sizes
+        # Upstream, and resetkit once per issue executor, each with its own database.
+        contenders = {
+            "upstream": ("upstream", None),
+            "resetkit": ("resetkit", "threads"),
+            "resetkit_tasks": ("resetkit", "tasks"),
+        }
         targets = {}
-        for impl in IMPLS:
-            target = self.target(impl, "postgres", f"bench_perf_load_{impl}")
-            log(f"throughput: seeding {size.load_users} users for {impl}")
+        for name, (impl, executor) in contenders.items():
+            extra = {"BENCH_EXECUTOR": executor} if executor else None
+            target = self.target(impl, "postgres", f"bench_perf_load_{name}", extra_env=extra)
+            log(f"throughput: seeding {size.load_users} users for {name}")
             target.agent(
                 "setup",
                 "--users",
@@ -125,7 +135,7 @@ class Bench:
                 str(size.load_tokens),
                 "--upper-index",
             )
-            targets[impl] = target
+            targets[name] = target
         result = measure(
             targets,
             keys(size.load_tokens),
@@ -136,13 +146,15 @@ class Bench:
             connections=self.args.connections,
             workers=self.args.workers,
         )
-        result["issued"] = {impl: targets[impl].agent("count") for impl in IMPLS}
+        result["issued"] = {name: target.agent("count") for name, target in targets.items()}
         result["settings"] = {
             "rounds": size.rounds,
             "seconds": size.seconds,
             "connections": self.args.connections,
             "workers": self.args.workers,
             "users": size.load_users,
+            "executors": {name: executor for name, (_impl, executor) in contenders.items()},
+            "task_workers": 1,
         }
         return result
 
@@ -284,8 +296,18 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller tables, shorter rounds")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/")
-    parser.add_argument("--connections", type=int, default=4, help="wrk connections")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1) + 1,
+        help="gunicorn sync workers (default: gunicorn's advice, 2 x cores + 1)",
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=None,
+        help="wrk connections (default: 2 x workers, so that no worker waits for work)",
+    )
     parser.add_argument("--cleanup-timeout", type=float, default=900, help="seconds per run")
     parser.add_argument(
         "--cleanup-batch-size",
@@ -294,6 +316,8 @@ def main() -> int:
         help="resetkit's --batch-size besides its default (CLEANUP_BATCH_SIZE)",
     )
     args = parser.parse_args()
+    if args.connections is None:
+        args.connections = 2 * args.workers
     sections = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = set(sections) - set(SECTIONS)
     if unknown:
