@@ -7,28 +7,21 @@ at import time. Workers find it by its path, ``resetkit.tasks.issue_reset_tokens
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-logger = logging.getLogger("resetkit")
 
 TASK_NAME = "issue_reset_tokens"
 
 
 def _issue_reset_tokens(payload: dict[str, Any]) -> None:
     """Rebuild the job's view and issue and deliver its tokens."""
-    from resetkit.executors.jobs import IssueJob, run_issue_job
+    from resetkit.executors.jobs import IssueJob, log_job_failure, run_issue_job
 
     job = IssueJob.from_payload(payload)
     try:
         run_issue_job(job)
     except Exception:
-        logger.exception(
-            "resetkit: %s failed to issue reset tokens for a request to %s",
-            job.view_name,
-            job.request.get("path", ""),
-        )
-        raise
+        log_job_failure(job)
+        raise  # for the backend to record and retry
 
 
 # Workers import the task as ``resetkit.tasks.issue_reset_tokens``: name the function so.

@@ -232,20 +232,26 @@ def run_issue_job(job: IssueJob) -> bool:
         return bool(view.run_issue_job(job))
 
 
+def log_job_failure(job: IssueJob) -> None:
+    """Log the exception being handled for ``job``: the view and path, never the token or the
+    submitted address."""
+    logger.exception(
+        "resetkit: %s failed to issue reset tokens for a request to %s",
+        job.view_name,
+        job.request.get("path", ""),
+    )
+
+
 def run_issue_job_logged(job: IssueJob, *, manage_connections: bool = True) -> None:
-    """Run ``job`` as a background thread does: failures logged without the token or the
-    address, and (``manage_connections``) database connections checked before and closed
-    after, as Django does around each request."""
+    """Run ``job`` as a background thread does: failures logged (:func:`log_job_failure`), and
+    (``manage_connections``) database connections checked before and closed after, as Django
+    does around each request."""
     if manage_connections:
         close_old_connections()
     try:
         run_issue_job(job)
     except Exception:
-        logger.exception(
-            "resetkit: %s failed to issue reset tokens for a request to %s",
-            job.view_name,
-            job.request.get("path", ""),
-        )
+        log_job_failure(job)
     finally:
         if manage_connections:
             close_old_connections()
