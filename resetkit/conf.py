@@ -10,6 +10,7 @@ check of ``RESETKIT``'s keys), and that is dropped on ``setting_changed``.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -84,7 +85,29 @@ LEGACY_ALIASES: dict[str, str] = {
     "USER_DETAILS_ON_VALIDATION": "DJANGO_REST_PASSWORDRESET_USER_DETAILS_ON_VALIDATION",
 }
 
+#: Prefixes of django-rest-passwordreset's flat names: a setting starting with one of them that
+#: is not in ``LEGACY_ALIASES`` is a misspelling, silently ignored unless a check says so.
+LEGACY_PREFIXES = (
+    "DJANGO_REST_MULTITOKENAUTH_",
+    "DJANGO_REST_PASSWORDRESET_",
+    "DJANGO_REST_LOOKUP_",
+)
+
 _MISSING = object()
+
+
+def did_you_mean(name: str, known: Any) -> str | None:
+    """Return the known name closest to ``name`` (a likely misspelling), or ``None``."""
+    close = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def unknown_legacy_settings() -> list[str]:
+    """Flat settings named like django-rest-passwordreset's that no version of it reads."""
+    known = set(LEGACY_ALIASES.values())
+    return sorted(
+        name for name in dir(settings) if name.startswith(LEGACY_PREFIXES) and name not in known
+    )
 
 
 class ResetkitSettings:
@@ -108,10 +131,16 @@ class ResetkitSettings:
             raise ImproperlyConfigured(
                 f"{SETTING_NAME} must be a dict, not {type(value).__name__}."
             )
-        unknown = sorted(set(value) - set(DEFAULTS))
+        unknown = sorted(map(str, set(value) - set(DEFAULTS)))
         if unknown:
+            hints = [
+                f"{key!r} (did you mean {close!r}?)"
+                if (close := did_you_mean(key, DEFAULTS))
+                else repr(key)
+                for key in unknown
+            ]
             raise ImproperlyConfigured(
-                f"{SETTING_NAME} has unknown key(s): {', '.join(map(repr, unknown))}. "
+                f"{SETTING_NAME} has unknown key(s): {', '.join(hints)}. "
                 f"Known keys: {', '.join(sorted(DEFAULTS))}."
             )
         self._checked = value

@@ -40,11 +40,18 @@ class RobustSignal(Signal):
         for receiver, result in results:
             if isinstance(result, Exception):
                 token = named.get("reset_password_token")
+                name = str(getattr(receiver, "__qualname__", receiver))
+                pk = getattr(getattr(token, "user", None), "pk", None)
                 logger.error(
                     "resetkit: delivery receiver %s failed for user pk=%s",
-                    getattr(receiver, "__qualname__", receiver),
-                    getattr(getattr(token, "user", None), "pk", None),
+                    name,
+                    pk,
                     exc_info=result,
+                    extra={
+                        "reset_event": "request.delivery_failed",
+                        "reset_receiver": name,
+                        "reset_user_pk": pk if pk is None or isinstance(pk, int | str) else str(pk),
+                    },
                 )
         return results
 

@@ -44,6 +44,14 @@ VALIDATE_TOKEN_SCOPE = "django-rest-passwordreset-validate-token"
 RESET_CONFIRM_SCOPE = "django-rest-passwordreset-confirm"
 
 
+def client_ident(request: Any) -> str:
+    """The client address the throttles count by: ``REMOTE_ADDR``, or the entry DRF's
+    ``NUM_PROXIES`` designates; never a header the client alone sets."""
+    if api_settings.NUM_PROXIES is None:
+        return str(request.META.get("REMOTE_ADDR", ""))
+    return str(BaseThrottle().get_ident(request))
+
+
 class ClientAddressRateThrottle(SimpleRateThrottle):
     """A scoped rate per client address, with a built-in default rate.
 
@@ -60,9 +68,7 @@ class ClientAddressRateThrottle(SimpleRateThrottle):
         return self.default_rate
 
     def get_ident(self, request: Any) -> str:
-        if api_settings.NUM_PROXIES is None:
-            return str(request.META.get("REMOTE_ADDR", ""))
-        return super().get_ident(request)
+        return client_ident(request)
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
@@ -97,7 +103,8 @@ class AccountTokenBudget:
     """How many new tokens one account may receive per period (``ACCOUNT_TOKEN_RATE``).
 
     Throttles per address cannot stop an attacker who rotates addresses from mail-bombing one
-    user; this budget can. It lives in Django's default cache, shared by every server, and
+    user; this budget can. It lives in Django's default cache: shared by every server when that
+    cache is (Redis, Memcached, the database cache), per process with ``LocMemCache``. It
     counts time with :func:`django.utils.timezone.now`, so tests can move it.
     """
 
@@ -106,6 +113,12 @@ class AccountTokenBudget:
     def __init__(self, rate: str | None) -> None:
         self.rate = rate
         self.num_requests, self.duration = parse_rate(rate) if rate else (0, 0)
+
+    def clear(self, user: Any) -> bool:
+        """Forget ``user``'s history (a fresh budget); ``True`` if there was one."""
+        from django.core.cache import cache
+
+        return bool(cache.delete(self.cache_format % user.pk))
 
     def consume(self, user: Any) -> bool:
         """Count one new token for ``user``; ``False`` when the budget is spent."""

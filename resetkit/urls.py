@@ -4,6 +4,7 @@ from typing import Any
 
 from django.urls import path
 
+from resetkit.checks.installation import AppInstalledCheckPattern
 from resetkit.views import (
     ResetPasswordConfirmViewSet,
     ResetPasswordRequestTokenViewSet,
@@ -18,7 +19,11 @@ app_name = "password_reset"
 urlpatterns = [
     path("validate_token/", reset_password_validate_token, name="reset-password-validate"),
     path("confirm/", reset_password_confirm, name="reset-password-confirm"),
-    path("", reset_password_request_token, name="reset-password-request"),
+    # The request endpoint's pattern also reports E014 (resetkit not in INSTALLED_APPS) in
+    # Django's URL checks: resetkit's own checks are registered only by an installed app.
+    AppInstalledCheckPattern.from_pattern(
+        path("", reset_password_request_token, name="reset-password-request")
+    ),
 ]
 
 

@@ -28,9 +28,12 @@ def routed_views(patterns: Any) -> Iterator[Any]:
 def check_issue_executors(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     from django.urls import get_resolver
 
+    from resetkit.checks.settings import settings_are_valid
     from resetkit.executors import IssueJob, get_issue_executor
     from resetkit.mixins import TokenIssueMixin
 
+    if not settings_are_valid():  # reported once, by resetkit.E001
+        return []
     try:
         get_issue_executor()
     except ImproperlyConfigured as exc:

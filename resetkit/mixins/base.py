@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ParseError
@@ -34,12 +35,41 @@ INVALID_TOKEN_ERROR = _("The OTP password entered is not valid. Please check and
 SERVICE_UNAVAILABLE_ERROR = _("Password reset is temporarily unavailable. Please try again later.")
 
 
+# A table or column missing, as SQLite, PostgreSQL, MySQL/MariaDB and Oracle word it.
+_SCHEMA_ERROR = re.compile(
+    r"no such (table|column)|\b(relation|column|table or view)\b.* does not exist"
+    r"|\btable\b.* doesn't exist|unknown column|ora-00942|ora-00904",
+    re.IGNORECASE,
+)
+
+
+def is_schema_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a database error about a missing table or column: migrations not
+    run, not an outage. SQLite reports it as an ``OperationalError``, like a lost server."""
+    from django.db import DatabaseError
+
+    return isinstance(exc, DatabaseError) and bool(_SCHEMA_ERROR.search(str(exc)))
+
+
+def log_schema_error(where: str, exc: BaseException) -> None:
+    """Log a missing table or column with the likely fix. No traceback: Django (for a 500) or
+    the executor (for the request's background work) logs it right after."""
+    logger.error(
+        "resetkit: %s: the database has no table or column it needs (%s); run "
+        "`python manage.py migrate` (is 'resetkit' in INSTALLED_APPS?).",
+        where,
+        exc,
+        extra={"reset_event": "schema_error"},
+    )
+
+
 def is_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` means a backing service (database, cache) cannot be reached."""
+    """Whether ``exc`` means a backing service (database, cache) cannot be reached. A missing
+    table or column is not one (:func:`is_schema_error`): waiting will not fix it."""
     from django.db import InterfaceError, OperationalError
 
     if isinstance(exc, OperationalError | InterfaceError):
-        return True
+        return not is_schema_error(exc)
     try:
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -152,7 +182,14 @@ class ResetFlowMixin:
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         """Parse the body now (after the throttles), so input no parser reports as a
         ``ParseError`` still gets a JSON 400: JSON nested past the recursion limit, and bodies
-        over Django's ``DATA_UPLOAD_MAX_*`` limits."""
+        over Django's ``DATA_UPLOAD_MAX_*`` limits. First, refuse to serve at all when
+        ``resetkit`` is not installed (system check E014 says so at start-up)."""
+        from django.apps import apps
+
+        if not apps.is_installed("resetkit"):
+            from resetkit.checks.installation import NOT_INSTALLED, NOT_INSTALLED_HINT
+
+            raise ImproperlyConfigured(f"{NOT_INSTALLED} {NOT_INSTALLED_HINT}")
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         try:
             request.data  # noqa: B018
@@ -164,8 +201,11 @@ class ResetFlowMixin:
     # -- outages ---------------------------------------------------------------------------------
 
     def handle_exception(self, exc: Exception) -> Response:
-        """Answer an unreachable database or cache with a 503, the same for every account."""
-        if is_outage(exc):
+        """Answer an unreachable database or cache with a 503, the same for every account; a
+        missing table or column is a 500 with a log line naming the fix."""
+        if is_schema_error(exc):
+            log_schema_error(type(self).__name__, exc)
+        elif is_outage(exc):
             logger.error(
                 "resetkit: %s could not use its database or cache (unreachable or busy): %s",
                 type(self).__name__,

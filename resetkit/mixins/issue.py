@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.utils import translation
@@ -18,6 +18,7 @@ from rest_framework.throttling import BaseThrottle
 
 from resetkit.backends import DuplicateTokenError, ResetTokenLike
 from resetkit.conf import resetkit_settings
+from resetkit.events import log_issue_outcome, log_throttled
 from resetkit.executors import (
     BaseIssueExecutor,
     IssueJob,
@@ -27,10 +28,11 @@ from resetkit.executors import (
 )
 from resetkit.executors.jobs import JOB_META_KEYS, meta_key, snapshot_request
 from resetkit.loading import import_from_setting
-from resetkit.mixins.base import ResetFlowMixin
+from resetkit.mixins.base import ResetFlowMixin, is_schema_error, log_schema_error
 from resetkit.signals import reset_password_token_created
 from resetkit.throttling import (
     AccountTokenBudget,
+    client_ident,
     get_password_reset_request_token_throttle_classes,
 )
 
@@ -117,19 +119,37 @@ class TokenIssueMixin(ResetFlowMixin):
         """Do the account-dependent work of one request; return whether an eligible account
         matched. Runs in the executor, on a view rebuilt from ``job``."""
         self.issue_job = job
-        return self.perform_issue(job.lookup_value)
+        try:
+            return self.perform_issue(job.lookup_value)
+        except Exception as exc:
+            if is_schema_error(exc):  # say "migrate" here too: the answer was 200 long ago
+                log_schema_error(type(self).__name__, exc)
+            raise
 
     def perform_issue(self, value: str) -> bool:
         """Issue and deliver a token to each eligible account matching ``value`` that has budget
         left; return whether any eligible account matched."""
         self.clear_expired_tokens()
         users = self.get_users_for_reset(value)
-        tokens = [self.issue_token(user) for user in users if self.consume_account_budget(user)]
+        budgeted = [user for user in users if self.consume_account_budget(user)]
+        tokens = [self.issue_token(user) for user in budgeted]
         # Kept for callers that issue programmatically (resetkit.views.generate_token_for_email).
         self.issued_tokens = tokens
         for token in tokens:
             self.deliver_token(token)
+        self.log_issue_outcome(value, budgeted, [u for u in users if u not in budgeted])
         return bool(users)
+
+    def log_issue_outcome(self, value: str, issued: list[Any], budget_spent: list[Any]) -> None:
+        """Log this request's outcome: one record on the ``resetkit`` logger (see
+        :mod:`resetkit.events`). Override to log elsewhere or add fields."""
+        log_issue_outcome(self, value, issued, budget_spent)
+
+    def throttled(self, request: Request, wait: float) -> NoReturn:
+        """Log the refused request (who, and for how long), then answer 429 as DRF does."""
+        log_throttled(self, client_ident(request), wait)
+        super().throttled(request, wait)  # type: ignore[misc]
+        raise exceptions.Throttled(wait)  # DRF's throttled() raises this; a base might return
 
     # -- the job and its executor ------------------------------------------------------------
 

@@ -1,0 +1,120 @@
+"""W009/W010: the token table missing, or resetkit's migrations not all applied (database
+checks: ``migrate`` and ``check --database`` run them). And a missing table at request time is
+a 500 with a log line naming the fix, never the outage 503."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from django.core import checks
+from django.db import DEFAULT_DB_ALIAS, OperationalError, ProgrammingError, connection
+from django.db.migrations.recorder import MigrationRecorder
+from rest_framework.test import APIClient
+
+from resetkit.backends.orm import ORMTokenStore
+from resetkit.checks import check_token_table
+from resetkit.mixins.base import is_outage, is_schema_error
+from resetkit.testing import capture_issue_jobs
+
+pytestmark = pytest.mark.django_db
+
+MIGRATE = "run `python manage.py migrate`"
+
+
+def test_migrated_database_is_clean() -> None:
+    assert check_token_table() == []  # not asked to look at a database
+    assert check_token_table(databases=[DEFAULT_DB_ALIAS]) == []
+
+
+def test_missing_table_warns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(connection.introspection, "table_names", lambda *a, **k: [])
+    found = checks.run_checks(databases=[DEFAULT_DB_ALIAS], tags=[checks.Tags.database])
+    [message] = [m for m in found if m.id == "resetkit.W009"]
+    assert "'resetkit_resetpasswordtoken' does not exist in database 'default'" in message.msg
+    assert message.hint == "Run: python manage.py migrate resetkit --database default"
+    # A warning: migrate runs database checks first, and must not be stopped by this one.
+    assert not message.is_serious()
+
+
+def test_pending_migration_warns() -> None:
+    MigrationRecorder(connection).record_unapplied("resetkit", "0001_initial")
+    [message] = check_token_table(databases=[DEFAULT_DB_ALIAS])
+    assert message.id == "resetkit.W010"
+    assert "0001_initial" in message.msg
+
+
+def test_unreachable_database_is_no_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(connection.introspection, "table_names", down)
+    assert check_token_table(databases=[DEFAULT_DB_ALIAS]) == []
+
+
+SCHEMA_ERRORS = [
+    OperationalError("no such table: resetkit_resetpasswordtoken"),
+    OperationalError("no such column: resetkit_resetpasswordtoken.user_agent"),
+    ProgrammingError('relation "resetkit_resetpasswordtoken" does not exist'),
+    ProgrammingError("column resetkit_resetpasswordtoken.user_agent does not exist"),
+    ProgrammingError("(1146, \"Table 'app.resetkit_resetpasswordtoken' doesn't exist\")"),
+    OperationalError("(1054, \"Unknown column 'user_agent' in 'field list'\")"),
+]
+OUTAGES = [
+    OperationalError("could not connect to server: Connection refused"),
+    OperationalError("database is locked"),
+    OperationalError("(2006, 'MySQL server has gone away')"),
+]
+
+
+@pytest.mark.parametrize("exc", SCHEMA_ERRORS, ids=str)
+def test_schema_errors_are_not_outages(exc: Exception) -> None:
+    assert is_schema_error(exc)
+    assert not is_outage(exc)
+
+
+@pytest.mark.parametrize("exc", OUTAGES, ids=str)
+def test_outages_stay_outages(exc: Exception) -> None:
+    assert not is_schema_error(exc)
+    assert is_outage(exc)
+
+
+@pytest.mark.parametrize("exc", SCHEMA_ERRORS[:3], ids=str)
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/password_reset/validate_token/", {"token": "abc"}),
+        ("/api/password_reset/confirm/", {"token": "abc", "password": "brand-new-Passw0rd"}),
+    ],
+)
+def test_missing_table_is_a_500_with_the_fix_in_the_log(
+    monkeypatch: pytest.MonkeyPatch, caplog: Any, exc: Exception, url: str, body: Any
+) -> None:
+    def missing(*args: Any, **kwargs: Any) -> Any:
+        raise exc
+
+    monkeypatch.setattr(ORMTokenStore, "get_token", missing)
+    client = APIClient(raise_request_exception=False)
+    with caplog.at_level(logging.ERROR, logger="resetkit"):
+        response = client.post(url, body, format="json")
+    assert response.status_code == 500
+    [record] = [r for r in caplog.records if r.name == "resetkit"]
+    assert MIGRATE in record.getMessage()
+    assert record.reset_event == "schema_error"  # type: ignore[attr-defined]
+
+
+def test_missing_table_behind_the_request_is_logged_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch, caplog: Any, user: Any
+) -> None:
+    def missing(*args: Any, **kwargs: Any) -> Any:
+        raise SCHEMA_ERRORS[0]
+
+    monkeypatch.setattr(ORMTokenStore, "clear_expired", missing)
+    with caplog.at_level(logging.ERROR, logger="resetkit"), capture_issue_jobs() as jobs:
+        response = APIClient().post(
+            "/api/password_reset/", {"email": "alice@example.com"}, format="json"
+        )
+        assert response.status_code == 200  # answered before the work runs, as for everyone
+        jobs.run()
+    assert any(MIGRATE in r.getMessage() for r in caplog.records)

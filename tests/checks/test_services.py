@@ -1,0 +1,68 @@
+"""E015 (a Redis cache without the ``redis`` package) and W008 (``DEBUG`` with Django's SMTP
+default on localhost)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core import checks
+from django.test import override_settings
+
+from resetkit.checks import check_debug_email, check_redis_package
+from resetkit.checks import services as services_checks
+
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+@pytest.fixture
+def no_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(services_checks, "redis_installed", lambda: False)
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"],
+)
+def test_redis_cache_without_the_package_is_an_error(no_redis: Any, backend: str) -> None:
+    caches = {**settings.CACHES, "shared": {"BACKEND": backend, "LOCATION": "redis://x/0"}}
+    with override_settings(CACHES=caches):
+        found = check_redis_package()
+        if backend.startswith("django.core"):  # Django's own cache checks import django_redis
+            assert "resetkit.E015" in {m.id for m in checks.run_checks(tags=["caches"])}
+    assert [m.id for m in found] == ["resetkit.E015"]
+    assert "CACHES['shared']" in found[0].msg and "'redis' package" in found[0].msg
+    assert found[0].hint == "pip install 'django-resetkit[redis]' (or: pip install redis)."
+
+
+def test_no_redis_cache_needs_no_package(no_redis: Any) -> None:
+    assert check_redis_package() == []
+
+
+def test_redis_cache_with_the_package_is_clean() -> None:
+    caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+    with override_settings(CACHES=caches):
+        assert check_redis_package() == []
+
+
+def test_debug_with_default_smtp_on_localhost_warns() -> None:
+    with override_settings(DEBUG=True, EMAIL_BACKEND=SMTP, EMAIL_HOST="localhost"):
+        found = check_debug_email()
+        assert "resetkit.W008" in {m.id for m in checks.run_checks()}
+    assert [m.id for m in found] == ["resetkit.W008"]
+    assert "every reset e-mail is lost" in found[0].msg
+    assert "django.core.mail.backends.console.EmailBackend" in (found[0].hint or "")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"DEBUG": False, "EMAIL_BACKEND": SMTP, "EMAIL_HOST": "localhost"},
+        {"DEBUG": True, "EMAIL_BACKEND": SMTP, "EMAIL_HOST": "smtp.example.com"},
+        {"DEBUG": True, "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"},
+    ],
+)
+def test_a_configured_mail_setup_is_clean(overrides: dict[str, Any]) -> None:
+    with override_settings(**overrides):
+        assert check_debug_email() == []
