@@ -9,6 +9,8 @@
 #   make browser-test   the demo's reset page in headless Chromium (Playwright)
 #   make check-translations  the translation catalogs hold every message of the code
 #   make docs           the documentation site in site/ (MkDocs; any warning fails)
+#   make check-migrations  the models and the committed migrations agree (makemigrations --check)
+#   make wheel-smoke    build the sdist and wheel, install the wheel in a fresh venv, run a reset
 #   make race           32 simultaneous confirms with one token, on PostgreSQL and Redis
 #   make timing         the request endpoint's timing oracle, resetkit beside upstream
 #   make e2e            the issuing work on real task workers (django-tasks-db, RQ)
@@ -48,10 +50,11 @@ CHROMIUM ?= /usr/bin/chromium
 .DEFAULT_GOAL := help
 
 .PHONY: help venv services-venv demo test lint test-services test-postgres test-mariadb \
-        compat schemathesis browser-test check-translations docs race timing e2e bench clean
+        compat schemathesis browser-test check-translations docs check-migrations wheel-smoke \
+        race timing e2e bench clean
 
 help:
-	@sed -n '3,17p' Makefile | sed 's/^# *//'
+	@sed -n '3,19p' Makefile | sed 's/^# *//'
 
 # --- environment -------------------------------------------------------------------------
 
@@ -195,6 +198,29 @@ $(DOCS_STAMP): pyproject.toml | $(BIN)/python
 # warning).
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# --- packaging ---------------------------------------------------------------------------
+
+# The models of resetkit (and of the test apps) against the committed migrations: a model
+# change without its migration fails.
+check-migrations: $(DEV_STAMP)
+	DJANGO_SETTINGS_MODULE=tests.settings RESETKIT_TEST_DB=sqlite RESETKIT_TEST_CACHE=locmem \
+		$(BIN)/python -m django makemigrations --check --dry-run --skip-checks
+
+# `python -m build` makes the sdist, then the wheel from the sdist, in a temporary directory; the
+# wheel goes into a fresh virtualenv (with the Django and DRF it requires, from the index), and
+# tests/install/wheel_smoke.py runs there, outside the checkout: templates, static files,
+# compiled translations, migrations and LICENSE present, and a reset from request to confirm.
+wheel-smoke: $(DEV_STAMP)
+	@set -eu; \
+	work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	$(BIN)/python -m build --outdir "$$work/dist" . >"$$work/build.log" 2>&1 \
+		|| { tail -n 50 "$$work/build.log"; exit 1; }; \
+	ls "$$work/dist"; \
+	$(BIN)/python -m venv "$$work/venv"; \
+	"$$work/venv/bin/python" -m pip install --quiet "$$work"/dist/*.whl; \
+	cd "$$work" && "$$work/venv/bin/python" "$(CURDIR)/tests/install/wheel_smoke.py" \
+		"$$work/dist" "$(CURDIR)"
 
 # --- race and timing (benchmarks/) ------------------------------------------------------
 

@@ -16,12 +16,15 @@ from pathlib import Path
 
 import nox
 
-# (Python, Django, Django REST framework): the oldest supported pair on the oldest
-# supported Python, then each newer Django with the DRF released for it.
+# (Python, Django, Django REST framework): every supported Python, Django and DRF in at
+# least one cell, in four cells (about 45 s each). The oldest pair on the oldest Python; Django
+# 5.2 again on 3.11, the last Python that Django 6 does not support; each Django 6 release with
+# the DRF released for it, on the Pythons it needs (>= 3.12), the newest on the newest.
 MATRIX = [
     ("3.10", "5.2", "3.16"),
+    ("3.11", "5.2", "3.17"),
     ("3.12", "6.0", "3.17"),
-    ("3.12", "6.1", "3.18"),
+    ("3.13", "6.1", "3.18"),
 ]
 
 SHOW_VERSIONS = (
@@ -31,7 +34,15 @@ SHOW_VERSIONS = (
 
 # What the suite needs besides the package: a `test` extra if pyproject.toml has one,
 # otherwise the `dev` extra without the linters and type checkers.
-TOOLING = {"ruff", "mypy", "django-stubs", "djangorestframework-stubs", "nox"}
+TOOLING = {
+    "ruff",
+    "mypy",
+    "django-stubs",
+    "djangorestframework-stubs",
+    "nox",
+    "build",
+    "pre-commit",
+}
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True

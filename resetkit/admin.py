@@ -13,11 +13,20 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from resetkit.models import ResetPasswordToken
-from resetkit.staff.tokens import STATE_CHOICES, expiry_cutoff, filter_by_state, revoke_all_tokens
+from resetkit.staff.tokens import (
+    ACTIVE,
+    EXPIRED,
+    STATE_CHOICES,
+    expiry_cutoff,
+    filter_by_state,
+    revoke_all_tokens,
+)
 
 
 class TokenStateListFilter(admin.SimpleListFilter):
@@ -36,7 +45,7 @@ class TokenStateListFilter(admin.SimpleListFilter):
 
 @admin.register(ResetPasswordToken)
 class ResetPasswordTokenAdmin(admin.ModelAdmin):
-    list_display = ("user", "created_at", "expires_at", "is_expired", "ip_address", "user_agent")
+    list_display = ("user", "created_at", "expires_at", "state", "ip_address", "user_agent")
     list_filter = (TokenStateListFilter,)
     list_select_related = ("user",)
     # Resolved per request from the user model (see get_search_fields), so a custom user
@@ -45,16 +54,23 @@ class ResetPasswordTokenAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     exclude = ("digest",)
-    readonly_fields = ("user", "created_at", "expires_at", "ip_address", "user_agent")
+    readonly_fields = ("user", "created_at", "expires_at", "state", "ip_address", "user_agent")
     actions = ("revoke_users_tokens",)
 
-    @admin.display(description=_("expires at"))
-    def expires_at(self, obj: ResetPasswordToken) -> Any:
-        return obj.expires_at
+    @admin.display(description=_("expires at"), ordering="created_at")
+    def expires_at(self, obj: ResetPasswordToken) -> str:
+        # Formatted as the admin formats created_at: a computed value would otherwise show
+        # as Python's str() of a datetime on the change page.
+        expires_at = obj.expires_at
+        if timezone.is_aware(expires_at):
+            expires_at = timezone.localtime(expires_at)
+        return str(formats.localize(expires_at))
 
-    @admin.display(description=_("expired"), boolean=True)
-    def is_expired(self, obj: ResetPasswordToken) -> bool:
-        return bool(obj.created_at < expiry_cutoff())
+    @admin.display(description=_("state"))
+    def state(self, obj: ResetPasswordToken) -> str:
+        """ "Active" or "Expired", under the current ``TOKEN_EXPIRY_HOURS`` (as the filter)."""
+        labels = dict(STATE_CHOICES)
+        return str(capfirst(labels[EXPIRED if obj.created_at < expiry_cutoff() else ACTIVE]))
 
     @admin.action(
         description=_("Revoke all reset tokens of the selected tokens' users"),

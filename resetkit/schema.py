@@ -250,7 +250,11 @@ def extend_schema_kwargs(docs: EndpointDocs, *, viewset: bool = False) -> dict[s
 # -- drf-spectacular extensions ------------------------------------------------------------------
 
 try:
-    from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiViewExtension
+    from drf_spectacular.extensions import (
+        OpenApiSerializerExtension,
+        OpenApiSerializerFieldExtension,
+        OpenApiViewExtension,
+    )
     from drf_spectacular.utils import extend_schema, extend_schema_field
 except ImportError:  # the "spectacular" extra is not installed: describe nothing
     pass
@@ -339,3 +343,16 @@ else:
     class _PasswordTokenName(_ComponentName):
         target_class = "resetkit.serializers.PasswordTokenSerializer"
         component_name = "PasswordResetConfirm"
+
+    class _StaffUserField(OpenApiSerializerFieldExtension):
+        """The staff API's ``user``: typed as the user model's primary key (an integer, a UUID),
+        which drf-spectacular cannot derive from a field whose queryset is resolved per request."""
+
+        target_class = "resetkit.staff.serializers.UserField"
+
+        def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
+            from django.contrib.auth import get_user_model
+
+            schema = dict(auto_schema._map_model_field(get_user_model()._meta.pk, direction))
+            schema.pop("readOnly", None)  # the primary key is generated; this field is input
+            return schema

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import formats, timezone
 
 from resetkit.backends.orm import ORMTokenStore
 from resetkit.models import ResetPasswordToken
@@ -193,11 +194,25 @@ def test_state_filter_follows_the_current_expiry_setting(admin_client, aged) -> 
         assert listed_pks(admin_client.get(CHANGELIST, {"state": "expired"})) == set()
 
 
-def test_expired_column(admin_client, aged) -> None:
+def test_state_column_reads_as_words(admin_client, aged) -> None:
     html = admin_client.get(CHANGELIST).content.decode()
-    assert ">Expired<" in html
-    assert html.count('alt="True"') == 1
-    assert html.count('alt="False"') == 3
+    assert ">State<" in html
+    assert html.count('<td class="field-state">Expired</td>') == 1
+    assert html.count('<td class="field-state">Active</td>') == 3
+    # No yes/no icons: a red cross next to a live token read as "broken".
+    assert "icon-no.svg" not in html and "icon-yes.svg" not in html
+
+
+def test_dates_are_formatted_alike_in_the_list_and_on_the_change_page(admin_client, tokens) -> None:
+    token = tokens["alice"]
+    created = formats.localize(timezone.template_localtime(token.created_at))
+    expires = formats.localize(timezone.template_localtime(token.expires_at))
+    listed_html = admin_client.get(CHANGELIST).content.decode()
+    change_html = admin_client.get(f"{CHANGELIST}{token.pk}/change/").content.decode()
+    for html in (listed_html, change_html):
+        assert created in html and expires in html
+    assert str(token.expires_at) not in change_html
+    assert '<div class="readonly">Active</div>' in change_html
 
 
 def test_revoke_action_revokes_every_token_of_the_selected_users(

@@ -59,3 +59,26 @@ def test_the_documented_default_is_the_real_one(key: str) -> None:
     value: Any = ast.literal_eval(literal)
     assert value == DEFAULTS[key]
     assert row[3], f"{key} has no effect described"
+
+
+README = SETTINGS_PAGE.parent.parent / "README.md"
+
+
+def readme_settings_table() -> dict[str | None, list[str]]:
+    """The rows of the README's table under "## Settings", by `RESETKIT` key."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    header, _separator, *body = rows
+    assert "RESETKIT" in header
+    cells = [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in body]
+    return {code_in(row[0]): row for row in cells}
+
+
+def test_the_readme_lists_every_setting_with_its_real_default() -> None:
+    rows = readme_settings_table()
+    assert set(rows) == set(DEFAULTS)
+    for key, row in rows.items():
+        # A default written as one literal must be the real one; prose ("unset: ...") is read.
+        if re.fullmatch(r"`[^`]+`", row[2]):
+            assert ast.literal_eval(row[2].strip("`")) == DEFAULTS[key], key

@@ -11,7 +11,7 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from resetkit.events import lookup_fingerprint
+from resetkit.events import loggable_pk, lookup_fingerprint
 from resetkit.signals import reset_password_token_created
 from tests.conftest import resetkit_overrides
 
@@ -45,7 +45,7 @@ def test_issued(log: Any, user: Any, signals: Any) -> None:
     [record] = events(log)
     assert record.levelno == logging.INFO
     assert record.reset_event == "request.issued"  # type: ignore[attr-defined]
-    assert record.reset_user_pks == [user.pk]  # type: ignore[attr-defined]
+    assert record.reset_user_pks == [loggable_pk(user.pk)]  # type: ignore[attr-defined]
     assert record.reset_lookup_fingerprint == lookup_fingerprint("alice@EXAMPLE.com")  # type: ignore[attr-defined]
     assert record.getMessage() == f"resetkit: reset request issued 1 token(s) (user pk {user.pk})."
     assert_nothing_secret(log, "alice@example.com", *signals.keys)
@@ -66,7 +66,7 @@ def test_budget_spent(log: Any, user: Any, signals: Any) -> None:
     issued, spent = events(log)
     assert issued.reset_event == "request.issued"  # type: ignore[attr-defined]
     assert spent.reset_event == "request.budget_spent"  # type: ignore[attr-defined]
-    assert spent.reset_budget_spent_pks == [user.pk]  # type: ignore[attr-defined]
+    assert spent.reset_budget_spent_pks == [loggable_pk(user.pk)]  # type: ignore[attr-defined]
     assert len(signals.created) == 1
 
 
@@ -82,7 +82,7 @@ def test_delivery_failed(log: Any, user: Any) -> None:
     failed = [r for r in events(log) if r.reset_event == "request.delivery_failed"]  # type: ignore[attr-defined]
     [record] = failed
     assert record.levelno == logging.ERROR
-    assert record.reset_user_pk == user.pk  # type: ignore[attr-defined]
+    assert record.reset_user_pk == loggable_pk(user.pk)  # type: ignore[attr-defined]
     assert "broken" in record.reset_receiver  # type: ignore[attr-defined]
 
 

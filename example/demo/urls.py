@@ -5,12 +5,13 @@ from django.urls import include, path
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from demo.views import ResetPage, WhoAmI
+from demo.views import HomePage, ResetPage, WhoAmI
 
 # resetkit's three endpoints: request a token, validate it, confirm a new password.
 password_reset = path("api/password_reset/", include("resetkit.urls", namespace="password_reset"))
 
 urlpatterns = [
+    path("", HomePage.as_view(), name="home"),
     password_reset,
     path("api/whoami/", WhoAmI.as_view(), name="whoami"),
     path("api-auth/", include("rest_framework.urls")),

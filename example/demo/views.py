@@ -1,4 +1,4 @@
-"""The demo's own views: who am I (HTTP Basic) and the password-reset page."""
+"""The demo's own views: the front page, who am I (HTTP Basic) and the password-reset page."""
 
 from typing import Any
 
@@ -11,6 +11,17 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from demo.management.commands.create_demo_user import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    EMAIL,
+    PASSWORD,
+    USERNAME,
+)
+
+# The published documentation; `make docs` builds the same pages into site/.
+DOCS_URL = "https://django-resetkit.readthedocs.io/"
 
 # The page loads its script and style from this origin only and may not be framed: a token held
 # in the page's memory is only as safe as the code allowed to run next to it.
@@ -50,3 +61,16 @@ class ResetPage(TemplateView):
         response.headers["Content-Security-Policy"] = RESET_PAGE_CSP
         add_never_cache_headers(response)
         return response
+
+
+class HomePage(TemplateView):
+    """The demo's front door: where to go, and with which accounts."""
+
+    template_name = "demo/index.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["demo_user"] = {"username": USERNAME, "email": EMAIL, "password": PASSWORD}
+        context["admin_user"] = {"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}
+        context["docs_url"] = DOCS_URL
+        return context

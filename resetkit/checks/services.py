@@ -41,23 +41,47 @@ def check_redis_package(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     ]
 
 
+def default_mailer() -> tuple[str, str, str, str] | None:
+    """The default mail backend and host, and the names of the settings that set them:
+    ``MAILERS["default"]`` where the project defines ``MAILERS`` (Django 6.1+), else
+    ``EMAIL_BACKEND`` / ``EMAIL_HOST``. ``None`` when no default mailer is configured."""
+    mailers = getattr(settings, "MAILERS", None)
+    if isinstance(mailers, dict):
+        default = mailers.get("default")
+        if not isinstance(default, dict):
+            return None
+        options = default.get("OPTIONS") or {}
+        return (
+            str(default.get("BACKEND", "")),
+            str(options.get("host", "localhost")) if isinstance(options, dict) else "",
+            "MAILERS['default']['BACKEND']",
+            "MAILERS['default']['OPTIONS']['host']",
+        )
+    return (
+        str(getattr(settings, "EMAIL_BACKEND", SMTP_BACKEND)),
+        str(getattr(settings, "EMAIL_HOST", "localhost")),
+        "EMAIL_BACKEND",
+        "EMAIL_HOST",
+    )
+
+
 @checks.register
 def check_debug_email(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """In development, Django's SMTP default on ``localhost`` has nothing to talk to: each reset
     e-mail fails with "Connection refused" in the log while the request answers 200."""
-    if not (
-        settings.DEBUG
-        and getattr(settings, "EMAIL_BACKEND", SMTP_BACKEND) == SMTP_BACKEND
-        and getattr(settings, "EMAIL_HOST", "localhost") == "localhost"
-    ):
+    mailer = default_mailer()
+    if not settings.DEBUG or mailer is None:
+        return []
+    backend, host, backend_setting, host_setting = mailer
+    if backend != SMTP_BACKEND or host != "localhost":
         return []
     return [
         checks.Warning(
             "DEBUG is on and reset e-mails go to Django's default SMTP backend on localhost: "
             "unless a mail server listens there, every reset e-mail is lost (the request still "
             "answers 200).",
-            hint=f"For development, set EMAIL_BACKEND = {CONSOLE_BACKEND!r} (e-mails are printed "
-            "to the console); in production, set EMAIL_HOST to your mail server.",
+            hint=f"For development, set {backend_setting} = {CONSOLE_BACKEND!r} (e-mails are "
+            f"printed to the console); in production, set {host_setting} to your mail server.",
             id="resetkit.W008",
         )
     ]

@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+# Registers the OpenAPI description of UserField when drf-spectacular is installed.
+import resetkit.schema  # noqa: F401
 from resetkit.models import ResetPasswordToken
 
 

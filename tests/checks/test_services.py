@@ -66,3 +66,29 @@ def test_debug_with_default_smtp_on_localhost_warns() -> None:
 def test_a_configured_mail_setup_is_clean(overrides: dict[str, Any]) -> None:
     with override_settings(**overrides):
         assert check_debug_email() == []
+
+
+@pytest.mark.parametrize(
+    ("mailers", "warns"),
+    [
+        ({"default": {"BACKEND": SMTP}}, True),
+        ({"default": {"BACKEND": SMTP, "OPTIONS": {"host": "smtp.example.com"}}}, False),
+        ({"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}, False),
+        ({}, False),
+    ],
+)
+def test_mailers_of_django_6_1_are_read_instead_of_email_backend(
+    monkeypatch: Any, mailers: dict[str, Any], warns: bool
+) -> None:
+    """Django 6.1's ``startproject`` writes ``MAILERS`` (console backend) and refuses
+    ``EMAIL_BACKEND`` beside it: the check reads, and its hint names, ``MAILERS``."""
+    from types import SimpleNamespace
+
+    from resetkit.checks import services
+
+    project = SimpleNamespace(DEBUG=True, MAILERS=mailers, EMAIL_BACKEND=SMTP)
+    monkeypatch.setattr(services, "settings", project)
+    found = check_debug_email()
+    assert [m.id for m in found] == (["resetkit.W008"] if warns else [])
+    if warns:
+        assert "MAILERS['default']['BACKEND']" in (found[0].hint or "")

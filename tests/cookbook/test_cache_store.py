@@ -39,6 +39,13 @@ def confirm(api_client, key: str) -> int:
     return response.status_code
 
 
+def test_settings_name_a_redis_cache_for_the_store() -> None:
+    # The page's CACHES is for a real project; the tests below keep the run's own CACHES.
+    recipe = load_recipe("cache_store_settings")
+    alias = recipe.RESETKIT["TOKEN_STORE"]["OPTIONS"]["cache_alias"]
+    assert recipe.CACHES[alias]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+
+
 @pytest.fixture
 def globally():
     with resetkit_overrides(**load_recipe("cache_store_settings").RESETKIT):

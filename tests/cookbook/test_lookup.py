@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from types import ModuleType
+
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 
 from tests.cookbook import load_recipe
 from tests.cookbookapp.models import Profile
@@ -30,6 +34,35 @@ def by_username():
 def by_phone():
     with override_settings(ROOT_URLCONF=load_recipe("lookup_by_phone")):
         yield
+
+
+@pytest.fixture
+def project_urls(monkeypatch):
+    """lookup_urls.py as the root URLconf, with lookup_by_username.py as ``accounts.reset``."""
+    accounts = ModuleType("accounts")
+    reset = load_recipe("lookup_by_username")
+    accounts.reset = reset  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "accounts", accounts)
+    monkeypatch.setitem(sys.modules, "accounts.reset", reset)
+    with override_settings(ROOT_URLCONF=load_recipe("lookup_urls")):
+        yield
+
+
+@pytest.mark.usefixtures("project_urls")
+def test_project_urls_include_the_endpoints_in_the_namespace(api_client, user, signals) -> None:
+    assert reverse("password_reset:reset-password-request") == "/api/password_reset/"
+    assert (
+        reverse("password_reset:reset-password-validate") == "/api/password_reset/validate_token/"
+    )
+    assert reverse("password_reset:reset-password-confirm") == "/api/password_reset/confirm/"
+
+    response = api_client.post(
+        reverse("password_reset:reset-password-request"), {"username": user.username}, format="json"
+    )
+
+    assert (response.status_code, response.json()) == (200, {"status": "OK"})
+    assert [token.user for token in signals.tokens] == [user]
+    assert confirm(api_client, signals.keys[0]) == 200
 
 
 @pytest.mark.usefixtures("by_username")
