@@ -9,8 +9,11 @@ through the environment (the benchmark scripts set these for the server and for 
 * ``BENCH_TOKEN_STORE``: ``orm`` (default) or ``cache``;
 * ``BENCH_SMTP_PORT``: set, e-mails go to an SMTP server on that loopback port; unset, they
   are kept in memory (Django's locmem backend) and go nowhere.
-* ``BENCH_ISSUE_INLINE=1``: issue and e-mail before answering (``ISSUE_AFTER_RESPONSE`` off),
-  the control experiment of the timing benchmark.
+* ``BENCH_EXECUTOR``: where the request endpoint's lookup, issuing and e-mailing run
+  (``RESETKIT["ISSUE_EXECUTOR"]``): ``threads`` (default, ``ThreadExecutor``), ``tasks``
+  (``TasksExecutor`` through the Tasks framework's database backend, ``django_tasks_db``, on
+  the same database: its apps and ``TASKS`` are added, and ``manage.py db_worker`` runs the
+  jobs) or ``inline`` (before answering, the control experiment of the timing benchmark).
 
 Throttles and the per-account token budget are off: the benchmarks send many requests from one
 address for one account, and measure the flow, not the limits.
@@ -57,12 +60,38 @@ _STORES = {
     "orm": "resetkit.backends.orm.ORMTokenStore",
     "cache": "resetkit.backends.cache.CacheTokenStore",
 }
+# Where the request endpoint's account-dependent work runs (RESETKIT["ISSUE_EXECUTOR"]).
+_EXECUTORS = {
+    "threads": "resetkit.executors.ThreadExecutor",
+    "tasks": {
+        "CLASS": "resetkit.executors.TasksExecutor",
+        "OPTIONS": {"backend": "default", "queue_name": "default"},
+    },
+    "inline": "resetkit.executors.InlineExecutor",
+}
+_EXECUTOR = os.environ.get("BENCH_EXECUTOR", "threads")
+if _EXECUTOR not in _EXECUTORS:
+    raise RuntimeError(f"BENCH_EXECUTOR={_EXECUTOR!r}: expected threads, tasks or inline")
+
 RESETKIT = {
     "TOKEN_STORE": _STORES[os.environ.get("BENCH_TOKEN_STORE", "orm")],
     "THROTTLE_CLASSES": [],
     "ACCOUNT_TOKEN_RATE": None,
-    "ISSUE_AFTER_RESPONSE": os.environ.get("BENCH_ISSUE_INLINE") != "1",
+    "ISSUE_EXECUTOR": _EXECUTORS[_EXECUTOR],
 }
+
+if _EXECUTOR == "tasks":
+    # The Tasks framework's database backend, on the database above; `manage.py db_worker`
+    # runs the jobs. Django 6.0+ has the framework built in, 5.2 needs the django-tasks backport.
+    try:
+        import django.tasks  # noqa: F401
+
+        _TASK_APPS = ["django_tasks_db"]
+    except ImportError:
+        _TASK_APPS = ["django_tasks", "django_tasks_db"]
+    INSTALLED_APPS = [*INSTALLED_APPS, *_TASK_APPS]  # noqa: F405
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_CLASSES": [],

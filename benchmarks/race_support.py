@@ -195,14 +195,25 @@ def tail(path: Path, lines: int = 40) -> str:
 
 
 def gunicorn_argv(
-    app: str, port: int, *, workers: int, threads: int, python: str = sys.executable
+    app: str,
+    port: int,
+    *,
+    workers: int,
+    threads: int,
+    worker_class: str | None = None,
+    python: str = sys.executable,
 ) -> list[str]:
-    """gunicorn with the app loaded before forking (every worker ready at once)."""
+    """gunicorn with the app loaded before forking (every worker ready at once).
+
+    ``worker_class`` unset leaves gunicorn's choice: ``sync``, or ``gthread`` when ``threads``
+    is above 1. ``sync`` takes one connection at a time and never keeps one alive.
+    """
     return [
         python, "-m", "gunicorn", app,
         "--bind", f"{LOOPBACK}:{port}",
         "--workers", str(workers),
         "--threads", str(threads),
+        *(["--worker-class", worker_class] if worker_class else []),
         "--preload",
         "--timeout", "120",
         "--graceful-timeout", "5",
