@@ -16,6 +16,23 @@ from resetkit.checks.settings import settings_are_valid
 from resetkit.conf import resetkit_settings
 
 
+def called_by_migrate() -> bool:
+    """Whether ``manage.py migrate`` is running these checks: it runs them just before it
+    creates the very table they look for, and a warning then only alarms."""
+    import sys
+
+    migrate = "django.core.management.commands.migrate"
+    frame = sys._getframe(1)
+    while frame is not None:
+        # The command's own code, or BaseCommand.execute() running checks for it.
+        if frame.f_globals.get("__name__") == migrate:
+            return True
+        if type(frame.f_locals.get("self")).__module__ == migrate:
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
 @checks.register(checks.Tags.database)
 def check_token_table(
     app_configs: Any = None, databases: Sequence[str] | None = None, **kwargs: Any
@@ -27,8 +44,8 @@ def check_token_table(
     from django.db import connections, router
     from django.db.migrations.loader import MigrationLoader
 
-    if not apps.is_installed("resetkit"):
-        return []  # E014 (the model cannot even be imported)
+    if not apps.is_installed("resetkit") or called_by_migrate():
+        return []  # E014 (the model cannot even be imported); migrate is about to fix it
     from resetkit.models import ResetPasswordToken
 
     using = router.db_for_write(ResetPasswordToken)

@@ -45,6 +45,37 @@ def test_pending_migration_warns() -> None:
     assert "0001_initial" in message.msg
 
 
+def test_migrate_itself_is_not_warned_about_the_table_it_is_creating(tmp_path: Any) -> None:
+    """``migrate`` runs the database checks just before it creates the table: no W009/W010
+    there (a fresh project's first ``migrate`` printed a warning that sounded like a failure)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "RESETKIT_TEST_DB": "sqlite",
+        "RESETKIT_TEST_CACHE": "locmem",
+    }
+    script = (
+        "import django, sys; from django.conf import settings; "
+        "settings.DATABASES['default']['NAME'] = sys.argv[1]; django.setup(); "
+        "from django.core.management import call_command; "
+        "call_command('migrate', verbosity=0, skip_checks=False)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "fresh.sqlite3")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "resetkit.W009" not in done.stderr + done.stdout
+    assert "resetkit.W010" not in done.stderr + done.stdout
+
+
 def test_unreachable_database_is_no_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     def down(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("could not connect to server")
