@@ -18,8 +18,11 @@ worker. So a round's CPU window stays open after wrk stops until that work is do
 table has no READY or RUNNING row, the token count has stopped growing), and the cost is
 reported per issued token, summed over every process involved: the gunicorn master and workers
 (pool threads included), the task worker, PostgreSQL and Redis. The request rate of a round is
-the web tier's (requests answered per second while wrk ran); the sustained rate is the tokens
-issued per second over the round and its drain, what the deployment keeps up with.
+the web tier's (requests answered per second while wrk ran); for the task executor the worker
+is paused meanwhile, as if it ran on a machine of its own, and works off the queue in the
+drain. The sustained rate is the tokens issued per second over the round and its drain: what
+one machine running everything keeps up with for the thread executor, and about the one task
+worker's own rate for the task executor (it waited during the round).
 
 Throughput moves with whatever else the machine is doing; the CPU time each request costs moves
 much less.
@@ -30,6 +33,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -496,7 +500,16 @@ def measure(
                 dropped = count_dropped(server.log_path)
                 meter = CpuMeter(server.process.pid, worker_pid)
                 args = (str(offsets[name]), str(fresh_accounts), str(first_request_user))
-                result = wrk(server.url, request_lua, duration, connections, *args)
+                # The task worker waits while wrk runs, as on a machine of its own: the request
+                # rate is the web tier's alone. It works off the queue in the drain below,
+                # inside the CPU window, so the total CPU per token still counts its work.
+                if worker_pid is not None:
+                    os.kill(worker_pid, signal.SIGSTOP)
+                try:
+                    result = wrk(server.url, request_lua, duration, connections, *args)
+                finally:
+                    if worker_pid is not None:
+                        os.kill(worker_pid, signal.SIGCONT)
                 # Every request wrk sent took the next account, answered or not.
                 offsets[name] += result.requests + connections
                 result.drain_s, result.drained = database.drain(drain_timeout)
