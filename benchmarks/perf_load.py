@@ -70,6 +70,17 @@ end
 """
 
 
+def stop(process: subprocess.Popen[bytes] | None) -> None:
+    """Stop ``process`` (by its own pid): TERM, then KILL if it lingers."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -120,13 +131,7 @@ class Server:
         raise BenchError(f"gunicorn for {self.target.label} did not start; see {self.log_path}")
 
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop(self.process)
 
     @property
     def url(self) -> str:
@@ -346,13 +351,7 @@ class TaskWorker:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop(self.process)
 
 
 def clear_budgets(target: Target) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.dispatch import Signal
 
+from resetkit.events import DELIVERY_FAILED, loggable_pk
+
 __all__ = [
     "RobustSignal",
     "post_password_reset",
@@ -48,9 +50,9 @@ class RobustSignal(Signal):
                     pk,
                     exc_info=result,
                     extra={
-                        "reset_event": "request.delivery_failed",
+                        "reset_event": DELIVERY_FAILED,
                         "reset_receiver": name,
-                        "reset_user_pk": pk if pk is None or isinstance(pk, int | str) else str(pk),
+                        "reset_user_pk": None if pk is None else loggable_pk(pk),
                     },
                 )
         return results

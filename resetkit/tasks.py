@@ -28,13 +28,14 @@ def _issue_reset_tokens(payload: dict[str, Any]) -> None:
 _issue_reset_tokens.__name__ = _issue_reset_tokens.__qualname__ = TASK_NAME
 
 
-def task_decorator() -> Any:
-    """Django's ``task`` decorator: ``django.tasks`` (Django 6.0+) or the backport."""
+def tasks_framework() -> Any:
+    """Django's Tasks framework: ``django.tasks`` (Django 6.0+) or the ``django_tasks``
+    backport; ``ImproperlyConfigured`` saying what to install when neither is there."""
     try:
-        from django.tasks import task
+        import django.tasks as framework
     except ImportError:
         try:
-            from django_tasks import task  # type: ignore[no-redef]
+            import django_tasks as framework  # type: ignore[no-redef]
         except ImportError as exc:
             from django.core.exceptions import ImproperlyConfigured
 
@@ -42,32 +43,32 @@ def task_decorator() -> Any:
                 "resetkit.executors.TasksExecutor needs Django's Tasks framework: Django 6.0 or "
                 "later, or `pip install django-resetkit[tasks]` (the django-tasks backport)."
             ) from exc
-    return task
+    return framework
+
+
+def task_decorator() -> Any:
+    """Django's ``task`` decorator, from :func:`tasks_framework`."""
+    return tasks_framework().task
 
 
 def base_task_options() -> dict[str, Any]:
     """The backend and queue the module-level task is built with: the configured
     ``TasksExecutor``'s, else any valid pair. Building validates them, and each enqueue picks
     its own with ``.using()``, so this only has to be a valid pair."""
-    try:
-        from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, task_backends
-    except ImportError:
-        from django_tasks import (  # type: ignore[assignment]
-            DEFAULT_TASK_BACKEND_ALIAS,
-            DEFAULT_TASK_QUEUE_NAME,
-            task_backends,
-        )
     from resetkit.executors import TasksExecutor, get_issue_executor
 
     executor = get_issue_executor()
     if isinstance(executor, TasksExecutor):
         return {"backend": executor.backend, "queue_name": executor.queue_name}
-    aliases = list(task_backends.settings)
-    alias = DEFAULT_TASK_BACKEND_ALIAS if DEFAULT_TASK_BACKEND_ALIAS in aliases else aliases[0]
-    queues = task_backends[alias].queues
-    queue = (
-        DEFAULT_TASK_QUEUE_NAME if not queues or DEFAULT_TASK_QUEUE_NAME in queues else min(queues)
+    framework = tasks_framework()
+    default_alias, default_queue = (
+        framework.DEFAULT_TASK_BACKEND_ALIAS,
+        framework.DEFAULT_TASK_QUEUE_NAME,
     )
+    aliases = list(framework.task_backends.settings)
+    alias = default_alias if default_alias in aliases else aliases[0]
+    queues = framework.task_backends[alias].queues
+    queue = default_queue if not queues or default_queue in queues else min(queues)
     return {"backend": alias, "queue_name": queue}
 
 

@@ -35,7 +35,7 @@ Inside :func:`capture_issued_tokens` the request endpoint's work runs at once, w
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from resetkit.backends import ResetTokenLike
@@ -66,14 +66,18 @@ class CapturedJobs(list[IssueJob]):
 
 
 @contextmanager
-def capture_issue_jobs() -> Iterator[CapturedJobs]:
-    """Collect the jobs the request endpoint submits, instead of handing them to an executor."""
-    jobs = CapturedJobs()
+def _intercepting(jobs: CapturedJobs) -> Iterator[CapturedJobs]:
+    """Send the request endpoint's jobs to ``jobs`` instead of an executor, for the block."""
     _captures.append(jobs)
     try:
         yield jobs
     finally:
         _captures.remove(jobs)
+
+
+def capture_issue_jobs() -> AbstractContextManager[CapturedJobs]:
+    """Collect the jobs the request endpoint submits, instead of handing them to an executor."""
+    return _intercepting(CapturedJobs())
 
 
 def flush_issue_jobs(timeout: float | None = 10.0) -> None:
@@ -123,12 +127,8 @@ def capture_issued_tokens(*, run_jobs: bool = True) -> Iterator[IssuedTokens]:
         tokens.append(reset_password_token)
 
     reset_password_token_created.connect(receiver, weak=False, dispatch_uid=id(tokens))
-    jobs = _RunAtOnce() if run_jobs else None
-    if jobs is not None:
-        _captures.append(jobs)
     try:
-        yield tokens
+        with _intercepting(_RunAtOnce()) if run_jobs else nullcontext():
+            yield tokens
     finally:
-        if jobs is not None:
-            _captures.remove(jobs)
         reset_password_token_created.disconnect(dispatch_uid=id(tokens))

@@ -131,13 +131,16 @@ class TokenIssueMixin(ResetFlowMixin):
         left; return whether any eligible account matched."""
         self.clear_expired_tokens()
         users = self.get_users_for_reset(value)
-        budgeted = [user for user in users if self.consume_account_budget(user)]
+        budgeted: list[Any] = []
+        spent: list[Any] = []
+        for user in users:
+            (budgeted if self.consume_account_budget(user) else spent).append(user)
         tokens = [self.issue_token(user) for user in budgeted]
         # Kept for callers that issue programmatically (resetkit.views.generate_token_for_email).
         self.issued_tokens = tokens
         for token in tokens:
             self.deliver_token(token)
-        self.log_issue_outcome(value, budgeted, [u for u in users if u not in budgeted])
+        self.log_issue_outcome(value, budgeted, spent)
         return bool(users)
 
     def log_issue_outcome(self, value: str, issued: list[Any], budget_spent: list[Any]) -> None:

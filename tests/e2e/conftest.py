@@ -556,11 +556,7 @@ def worker_argv(backend: str, worker_name: str) -> list[str]:
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Site:
     backend: str = request.param
     require_services(backend)
-    stack = contextlib.ExitStack()
-    request.addfinalizer(stack.close)
-    # A CI timeout's SIGTERM still runs the finalizers (servers stopped, database dropped).
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    stack.callback(signal.signal, signal.SIGTERM, previous)
+    stack = cleanup_stack(request)
 
     workdir = tmp_path_factory.mktemp(f"e2e-{backend}")
     db_name = stack.enter_context(scratch_database(backend))
@@ -607,6 +603,16 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     )  # fmt: skip
     wait_until_serving(site)
     return site
+
+
+def cleanup_stack(request: pytest.FixtureRequest) -> contextlib.ExitStack:
+    """An exit stack closed when the fixture's scope ends, and also when a CI timeout's SIGTERM
+    arrives (servers stopped, scratch database dropped)."""
+    stack = contextlib.ExitStack()
+    request.addfinalizer(stack.close)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    stack.callback(signal.signal, signal.SIGTERM, previous)
+    return stack
 
 
 def _interrupt(signum: int, frame: Any) -> None:

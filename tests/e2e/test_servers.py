@@ -35,7 +35,7 @@ from tests.e2e.conftest import (
     USERS,
     Mail,
     Site,
-    _interrupt,
+    cleanup_stack,
     create_users,
     require_services,
     scratch_database,
@@ -79,10 +79,7 @@ def server_argv(server: str, port: int) -> list[str]:
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Site:
     """The migrated scratch database, its users and the SMTP sink; no server yet."""
     require_services(BACKEND)
-    stack = contextlib.ExitStack()
-    request.addfinalizer(stack.close)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    stack.callback(signal.signal, signal.SIGTERM, previous)
+    stack = cleanup_stack(request)
 
     workdir = tmp_path_factory.mktemp(f"e2e-{BACKEND}")
     db_name = stack.enter_context(scratch_database(BACKEND))

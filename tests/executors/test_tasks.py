@@ -14,7 +14,7 @@ from django.db import OperationalError
 from rest_framework.test import APIClient
 
 from resetkit.executors import TasksExecutor
-from resetkit.tasks import task_decorator
+from resetkit.tasks import task_decorator, tasks_framework
 from tests.conftest import resetkit_overrides
 from tests.executors.views import StaffOnlyRequest
 
@@ -28,11 +28,7 @@ RECORDED = {
 
 
 def task_backends() -> Any:
-    try:
-        from django.tasks import task_backends
-    except ImportError:
-        from django_tasks import task_backends
-    return task_backends
+    return tasks_framework().task_backends
 
 
 @pytest.fixture
