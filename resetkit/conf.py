@@ -67,6 +67,20 @@ DEFAULTS: dict[str, Any] = {
     # Callables (or dotted paths) called with the user after a successful reset, inside its
     # transaction, to end other credentials (API tokens, refresh tokens, sessions).
     "POST_RESET_REVOKERS": [],
+    # Client addresses the throttles count as one: IPv6 addresses by this prefix length (one
+    # /64 is one subscriber), IPv4 addresses one by one.
+    "IPV6_PREFIX_LENGTH": 64,
+    # Short codes (a generator space under 64 bits, such as six digits): wrong codes one account
+    # may receive before every outstanding code of it is revoked.
+    "CODE_ATTEMPT_LIMIT": 5,
+    # Short codes are presented with the account identifier (the "email" field) and checked
+    # against that account alone. True keeps upstream's code-only validate and confirm; then
+    # CODE_ONLY_GUESS_RATE caps wrong codes over all clients, and a system check warns.
+    "CODE_ONLY_LOOKUP": False,
+    "CODE_ONLY_GUESS_RATE": "100/hour",
+    # The built-in e-mail + code flow (resetkit.codes): digits per code, and how long one lives.
+    "CODE_LENGTH": 8,
+    "CODE_EXPIRY_MINUTES": 15,
     # Link sent by resetkit.contrib.email, with "{token}" where the token goes (URL-quoted),
     # e.g. "https://app.example/reset?token={token}". None: that receiver is not configured.
     "RESET_URL": None,

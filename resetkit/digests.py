@@ -44,16 +44,21 @@ def _keyed_hmac(salt: str, secret: bytes) -> hmac.HMAC:
     return hmac.new(key, digestmod=hashlib.sha256)
 
 
-def token_digest(key: str, secret: str | bytes | None = None) -> str:
-    """Return the hex digest stored for ``key`` (64 characters)."""
-    return salted_hmac_hexdigest(KEY_SALT, key, secret)
+def token_digest(key: str, secret: str | bytes | None = None, namespace: str = "") -> str:
+    """Return the hex digest stored for ``key`` (64 characters).
+
+    A ``namespace`` gives a flow a key space of its own: the same string issued by two flows
+    has two unrelated digests, so one flow's endpoints never find the other's tokens.
+    """
+    salt = f"{KEY_SALT}:{namespace}" if namespace else KEY_SALT
+    return salted_hmac_hexdigest(salt, key, secret)
 
 
-def candidate_digests(key: str) -> list[str]:
+def candidate_digests(key: str, namespace: str = "") -> list[str]:
     """Digests ``key`` may be stored under: current secret first, then each fallback."""
-    digests = [token_digest(key)]
+    digests = [token_digest(key, namespace=namespace)]
     for secret in getattr(settings, "SECRET_KEY_FALLBACKS", ()):
-        digest = token_digest(key, secret)
+        digest = token_digest(key, secret, namespace)
         if digest not in digests:
             digests.append(digest)
     return digests

@@ -234,6 +234,12 @@ def test_the_table_covers_every_setting_and_alias() -> None:
         "CONFIRM_THROTTLE_CLASSES",
         "POST_RESET_REVOKERS",
         "RESET_URL",
+        "IPV6_PREFIX_LENGTH",
+        "CODE_ATTEMPT_LIMIT",
+        "CODE_ONLY_LOOKUP",
+        "CODE_ONLY_GUESS_RATE",
+        "CODE_LENGTH",
+        "CODE_EXPIRY_MINUTES",
     }
     assert {row.key for row in ROWS} | resetkit_only == set(DEFAULTS)
     assert {row.key: row.alias for row in ALIASED_ROWS} == LEGACY_ALIASES

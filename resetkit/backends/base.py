@@ -56,6 +56,7 @@ class ResetTokenLike(Protocol):
     created_at: datetime
     ip_address: str | None
     user_agent: str
+    password_fingerprint: str
 
     @property
     def expires_at(self) -> datetime: ...
@@ -72,19 +73,38 @@ class ResetToken:
     expires_at: datetime
     ip_address: str | None = None
     user_agent: str = ""
+    #: Keyed fingerprint of the password the token was issued under (see :mod:`resetkit.digests`).
+    password_fingerprint: str = ""
 
     def __str__(self) -> str:
         return f"Password reset token for user {self.user}"
 
 
 class BaseTokenStore:
-    """Base class for token stores; subclasses implement the four required methods."""
+    """Base class for token stores; subclasses implement the four required methods.
 
-    def __init__(self, **options: Any) -> None:
+    Every store takes two options of its policy: ``lifetime`` (a ``timedelta``; ``None`` reads
+    ``TOKEN_EXPIRY_HOURS`` at call time) and ``namespace`` (a key space of its own, so that a
+    flow such as the e-mail + code flow never sees the tokens of another).
+    """
+
+    def __init__(
+        self, *, lifetime: timedelta | None = None, namespace: str = "", **options: Any
+    ) -> None:
         if options:
             raise ImproperlyConfigured(
                 f"{type(self).__name__} got unknown option(s): {', '.join(sorted(options))}."
             )
+        if lifetime is not None and not isinstance(lifetime, timedelta):
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: lifetime must be a timedelta, not {lifetime!r}."
+            )
+        if not isinstance(namespace, str):
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: namespace must be a string, not {namespace!r}."
+            )
+        self.lifetime = lifetime
+        self.namespace = namespace
 
     # -- required ----------------------------------------------------------------------------
 
@@ -165,6 +185,8 @@ class BaseTokenStore:
 
         Zero or less (accepted upstream, whose tests use ``-1``) means tokens are born expired.
         """
+        if self.lifetime is not None:
+            return self.lifetime
         from resetkit.conf import resetkit_settings
 
         hours = resetkit_settings.TOKEN_EXPIRY_HOURS
@@ -207,8 +229,8 @@ class BaseTokenStore:
 
     def make_digest(self, key: str) -> str:
         """The digest a new token is stored under."""
-        return token_digest(key)
+        return token_digest(key, namespace=self.namespace)
 
     def lookup_digests(self, key: str) -> list[str]:
         """Every digest an existing token may be stored under (secret key rotation)."""
-        return candidate_digests(key)
+        return candidate_digests(key, self.namespace)

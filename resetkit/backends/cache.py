@@ -95,6 +95,7 @@ class CacheTokenStore(BaseTokenStore):
             expires_at=self.expires_at(created_at),
             ip_address=ip_address or None,
             user_agent=user_agent,
+            password_fingerprint=unpack_hex(value[5]),
         )
 
     def _is_live(self, value: Any) -> bool:
@@ -159,6 +160,7 @@ class CacheTokenStore(BaseTokenStore):
             expires_at=self.expires_at(created_at),
             ip_address=unpack_ip(ip_address),
             user_agent=user_agent,
+            password_fingerprint=unpack_hex(fingerprint),
         )
 
     def consume_token(self, token: Any) -> bool:

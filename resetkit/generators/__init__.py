@@ -9,16 +9,18 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from resetkit.generators.base import BaseTokenGenerator
+from resetkit.generators.base import SHORT_CODE_BITS, BaseTokenGenerator, makes_short_codes
 from resetkit.generators.hex import RandomStringTokenGenerator
 from resetkit.generators.numeric import RandomNumberTokenGenerator
 
 __all__ = [
+    "SHORT_CODE_BITS",
     "BaseTokenGenerator",
     "RandomNumberTokenGenerator",
     "RandomStringTokenGenerator",
     "build_token_generator",
     "get_token_generator",
+    "makes_short_codes",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,30 @@ class BaseTokenGenerator:
         raise NotImplementedError(
             "subclasses of BaseTokenGenerator must provide a generate_token() method"
         )
+
+    def entropy_bits(self) -> float | None:
+        """Bits of randomness in the weakest token this generator makes; ``None`` if unknown.
+
+        Under :data:`SHORT_CODE_BITS` a token can be guessed by trying, so the flow binds it to
+        its account and counts wrong tries per account. A custom generator that makes short
+        codes should say so here; one that does not is taken to be strong.
+        """
+        return None
+
+
+#: Tokens with fewer bits than this are short codes: guessable given enough tries.
+SHORT_CODE_BITS = 64
+
+
+def makes_short_codes(generator: BaseTokenGenerator) -> bool:
+    """Whether ``generator``'s tokens are short enough to be guessed (under 64 bits)."""
+    bits = generator.entropy_bits()
+    return bits is not None and bits < SHORT_CODE_BITS
+
+
+def bits_of_range(count: int) -> float:
+    """Bits of a uniform choice among ``count`` values."""
+    return math.log2(count) if count > 0 else 0.0
 
 
 def reject_unknown_options(generator: BaseTokenGenerator, options: Mapping[str, Any]) -> None:

@@ -35,3 +35,6 @@ class RandomStringTokenGenerator(BaseTokenGenerator):
     def generate_token(self, *args: Any, **kwargs: Any) -> str:
         length = self.min_length + secrets.randbelow(self.max_length - self.min_length + 1)
         return secrets.token_hex((length + 1) // 2)[:length]
+
+    def entropy_bits(self) -> float:
+        return 4.0 * self.min_length

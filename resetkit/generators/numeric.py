@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from resetkit.generators.base import BaseTokenGenerator, reject_unknown_options
+from resetkit.generators.base import BaseTokenGenerator, bits_of_range, reject_unknown_options
 
 
 class RandomNumberTokenGenerator(BaseTokenGenerator):
@@ -37,3 +37,6 @@ class RandomNumberTokenGenerator(BaseTokenGenerator):
 
     def generate_token(self, *args: Any, **kwargs: Any) -> str:
         return str(self.min_number + secrets.randbelow(self.max_number - self.min_number + 1))
+
+    def entropy_bits(self) -> float:
+        return bits_of_range(self.max_number - self.min_number + 1)
