@@ -39,8 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "USER_AGENT_HEADER": "HTTP_USER_AGENT",
     # Dotted path, class, or {"CLASS": ..., "OPTIONS": {...}}.
     "TOKEN_GENERATOR": "resetkit.generators.RandomStringTokenGenerator",
-    # None: resetkit's request-token throttle (3/day per client address).
-    # []: DRF's DEFAULT_THROTTLE_CLASSES. A list: those classes (dotted paths or classes).
+    # None: resetkit's request-token throttle (3/day per client), alone.
+    # []: DRF's DEFAULT_THROTTLE_CLASSES. A list: exactly those (dotted paths or classes).
     "THROTTLE_CLASSES": None,
     # Add "username" and "email" to a successful validate answer.
     "USER_DETAILS_ON_VALIDATION": False,
@@ -60,8 +60,9 @@ DEFAULTS: dict[str, Any] = {
     # New tokens one account may receive, in DRF's rate syntax; None: no limit. Requests over
     # the budget get the usual answer and issue nothing.
     "ACCOUNT_TOKEN_RATE": "3/hour",
-    # Throttles of the validate and confirm endpoints (dotted paths or classes);
-    # None: DRF's DEFAULT_THROTTLE_CLASSES.
+    # Throttles of the validate and confirm endpoints. None: resetkit's own per client
+    # (30/hour, 10/hour) plus DRF's DEFAULT_THROTTLE_CLASSES. []: DRF's DEFAULT_THROTTLE_CLASSES.
+    # A list: exactly those (dotted paths or classes).
     "VALIDATE_THROTTLE_CLASSES": None,
     "CONFIRM_THROTTLE_CLASSES": None,
     # Callables (or dotted paths) called with the user after a successful reset, inside its
@@ -82,7 +83,8 @@ DEFAULTS: dict[str, Any] = {
     "CODE_LENGTH": 8,
     "CODE_EXPIRY_MINUTES": 15,
     # Link sent by resetkit.contrib.email, with "{token}" where the token goes (URL-quoted),
-    # e.g. "https://app.example/reset?token={token}". None: that receiver is not configured.
+    # e.g. "https://app.example/reset#token={token}" (in the fragment, the token stays out of
+    # server logs). None: that receiver is not configured.
     "RESET_URL": None,
 }
 

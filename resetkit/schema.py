@@ -1,4 +1,6 @@
-"""OpenAPI 3 description of the three endpoints, for drf-spectacular (the ``spectacular`` extra).
+"""OpenAPI 3 description of the endpoints, for drf-spectacular (the ``spectacular`` extra).
+
+The three stock endpoints, and the three of the e-mail + code flow (:mod:`resetkit.codes`).
 
 Nothing here is needed to serve a request. The response serializers below only describe
 bodies, so a project can reuse them in its own ``@extend_schema``. When drf-spectacular is
@@ -10,14 +12,15 @@ installed, importing this module (``resetkit.views`` does) also registers its ex
   runs when the schema is generated, so the project's ``DEFAULT_SCHEMA_CLASS`` is the one in
   force then; ``@extend_schema`` written on a subclass wins over it, key by key;
 * stable component names for the input serializers (``PasswordResetEmail`` and so on), so
-  they cannot collide with a project's own ``Email`` serializer.
+  they cannot collide with a project's own ``Email`` serializer; with short codes validate and
+  confirm take a required ``email`` too, under components of their own.
 
 Without drf-spectacular the module defines the serializers and nothing else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rest_framework import serializers
@@ -26,9 +29,14 @@ from resetkit.throttling import REQUEST_TOKEN_SCOPE, RESET_CONFIRM_SCOPE, VALIDA
 
 __all__ = [
     "CONFIRM",
+    "CONFIRM_CODE",
+    "REQUEST_CODE",
     "REQUEST_TOKEN",
+    "VALIDATE_CODE",
     "VALIDATE_TOKEN",
     "EndpointDocs",
+    "PasswordResetCodeConfirmErrorsSerializer",
+    "PasswordResetCodeErrorsSerializer",
     "PasswordResetConfirmErrorsSerializer",
     "PasswordResetDetailSerializer",
     "PasswordResetRequestErrorsSerializer",
@@ -93,10 +101,24 @@ class PasswordResetTokenErrorsSerializer(_InputErrorsSerializer):
     """A 400 of the validate endpoint: messages per field, or ``detail``."""
 
     token = _messages("Missing, empty or over-long token.")
+    email = _messages("Missing with a short code (under CODE_ONLY_LOOKUP=False), or over-long.")
 
 
 class PasswordResetConfirmErrorsSerializer(PasswordResetTokenErrorsSerializer):
     """A 400 of the confirm endpoint: messages per field, or ``detail``."""
+
+    password = _messages("Missing password, or rejected by AUTH_PASSWORD_VALIDATORS.")
+
+
+class PasswordResetCodeErrorsSerializer(_InputErrorsSerializer):
+    """A 400 of the code flow's validate endpoint: messages per field, or ``detail``."""
+
+    email = _messages("Missing or malformed e-mail.")
+    code = _messages("Missing, or not digits.")
+
+
+class PasswordResetCodeConfirmErrorsSerializer(PasswordResetCodeErrorsSerializer):
+    """A 400 of the code flow's confirm endpoint: messages per field, or ``detail``."""
 
     password = _messages("Missing password, or rejected by AUTH_PASSWORD_VALIDATORS.")
 
@@ -206,18 +228,97 @@ CONFIRM = EndpointDocs(
 )
 
 
+_SHORT_CODES = (
+    " When the configured generator makes short codes (under 64 bits, such as six digits), "
+    "`email` is required too: the code is checked against that account alone, within "
+    "`CODE_ATTEMPT_LIMIT` wrong codes per account (unless `CODE_ONLY_LOOKUP` is on). With "
+    "long tokens `email` is ignored."
+)
+VALIDATE_TOKEN = replace(VALIDATE_TOKEN, description=VALIDATE_TOKEN.description + _SHORT_CODES)
+CONFIRM = replace(CONFIRM, description=CONFIRM.description + _SHORT_CODES)
+
+_CODE_NOT_FOUND = (
+    "The code is wrong, expired or already used, belongs to another account, or the account's "
+    "budget of wrong codes (`CODE_ATTEMPT_LIMIT`) is spent: one answer for all, whether or not "
+    "the address has an account."
+)
+
+REQUEST_CODE = EndpointDocs(
+    operation_id="reset_password_code_request",
+    summary="Request a password-reset code by e-mail",
+    description=(
+        "Issue a code of `CODE_LENGTH` digits (8 by default), valid `CODE_EXPIRY_MINUTES` "
+        "(15), to every eligible account whose e-mail matches `email`, and hand each to the "
+        "project's `reset_code_created` receivers, which e-mail it. The answer is "
+        '`{"status": "OK"}` whether or not an account matched; the lookup and the delivery run '
+        "after it has been sent. Each account receives at most `ACCOUNT_TOKEN_RATE` new tokens "
+        "(3 an hour by default)."
+    ),
+    throttling=REQUEST_TOKEN.throttling,
+    ok=PasswordResetStatusSerializer,
+    bad_request=PasswordResetRequestErrorsSerializer,
+    bad_request_description="The e-mail is missing or malformed, or the body could not be parsed.",
+    token_not_found=False,
+    request_example={"email": "alice@example.com"},
+)
+
+VALIDATE_CODE = EndpointDocs(
+    operation_id="reset_password_code_validate",
+    summary="Check a password-reset code",
+    description=(
+        "Tell whether `code` is a live code of the account `email` names, without using it. "
+        "Each call counts against the account's budget of `CODE_ATTEMPT_LIMIT` attempts (5); "
+        "a right code gives its attempt back. The wrong code that spends the budget revokes "
+        "every outstanding code of the account."
+    ),
+    throttling=VALIDATE_TOKEN.throttling,
+    ok=PasswordResetValidationSerializer,
+    bad_request=PasswordResetCodeErrorsSerializer,
+    bad_request_description=(
+        "The e-mail or code is missing or malformed, or the body could not be parsed."
+    ),
+    token_not_found=True,
+    request_example={"email": "alice@example.com", "code": "04718253"},
+)
+
+CONFIRM_CODE = EndpointDocs(
+    operation_id="reset_password_code_confirm",
+    summary="Set a new password with a reset code",
+    description=(
+        "Set the password of the account `email` names, if `code` is one of its live codes. "
+        "The code is spent, every other outstanding token of the account revoked, and its "
+        "count of wrong codes cleared. A password that `AUTH_PASSWORD_VALIDATORS` reject gets "
+        "a 400, the code stays usable and the attempt is given back."
+    ),
+    throttling=CONFIRM.throttling,
+    ok=PasswordResetStatusSerializer,
+    bad_request=PasswordResetCodeConfirmErrorsSerializer,
+    bad_request_description=(
+        "The e-mail, code or password is missing or malformed, the password is rejected by "
+        "`AUTH_PASSWORD_VALIDATORS` (the code is kept), or the body could not be parsed."
+    ),
+    token_not_found=True,
+    request_example={
+        "email": "alice@example.com",
+        "code": "04718253",
+        "password": "correct-horse-battery-staple",
+    },
+)
+
+
 def extend_schema_kwargs(docs: EndpointDocs, *, viewset: bool = False) -> dict[str, Any]:
     """Return the ``@extend_schema`` arguments documenting one endpoint (drf-spectacular
     must be installed). ``viewset`` selects the router operation id."""
     from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
     detail = PasswordResetDetailSerializer
+    not_found = _CODE_NOT_FOUND if docs.operation_id.startswith("reset_password_code") else None
     responses: dict[int, Any] = {
         200: OpenApiResponse(docs.ok, description="Done."),
         400: OpenApiResponse(docs.bad_request, description=docs.bad_request_description),
     }
     if docs.token_not_found:
-        responses[404] = OpenApiResponse(detail, description=_TOKEN_NOT_FOUND)
+        responses[404] = OpenApiResponse(detail, description=not_found or _TOKEN_NOT_FOUND)
     responses.update(
         {
             406: OpenApiResponse(detail, description=_NOT_ACCEPTABLE),
@@ -255,6 +356,7 @@ try:
         OpenApiSerializerFieldExtension,
         OpenApiViewExtension,
     )
+    from drf_spectacular.plumbing import get_class
     from drf_spectacular.utils import extend_schema, extend_schema_field
 except ImportError:  # the "spectacular" extra is not installed: describe nothing
     pass
@@ -266,6 +368,22 @@ else:
     def _schema_class_of(method: Any) -> Any:
         """The schema class ``@extend_schema`` left on a view method, if any."""
         return getattr(method, "kwargs", {}).get("schema")
+
+    def _documented(original: Any) -> Any:
+        """A stand-in for view method ``original`` that ``@extend_schema`` can annotate; an
+        ``@action``'s routing attributes are kept."""
+
+        def documented(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+            return original(self, request, *args, **kwargs)  # pragma: no cover
+
+        for name in ("mapping", "detail", "url_path", "url_name"):
+            if hasattr(original, name):
+                setattr(documented, name, getattr(original, name))
+        if hasattr(original, "mapping"):
+            own = dict(getattr(original, "kwargs", {}) or {})
+            own.pop("schema", None)
+            documented.kwargs = own  # type: ignore[attr-defined]
+        return documented
 
     class _EndpointExtension(OpenApiViewExtension):
         """Document one endpoint on the view, its ViewSet and their subclasses.
@@ -280,36 +398,36 @@ else:
         priority = -1
         docs: EndpointDocs
 
+        def documented_methods(self, viewset: bool) -> dict[str, EndpointDocs]:
+            """View method name -> what it documents."""
+            return {"create" if viewset else "post": self.docs}
+
         def view_replacement(self) -> Any:
-            from drf_spectacular.plumbing import get_class
             from rest_framework.settings import api_settings
             from rest_framework.viewsets import ViewSetMixin
 
             view = self.target
             viewset = issubclass(view, ViewSetMixin)
-            name = "create" if viewset else "post"
-            original = getattr(view, name)
-
-            def documented(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
-                return original(self, request, *args, **kwargs)  # pragma: no cover
-
-            # On a bare function, extend_schema builds on DEFAULT_SCHEMA_CLASS as it is now.
-            annotated: Any = extend_schema(**extend_schema_kwargs(self.docs, viewset=viewset))(
-                documented
-            )
-            layers = (
-                _schema_class_of(original),  # @extend_schema on the subclass's method
-                get_class(view.schema),  # on the subclass itself, or a custom AutoSchema
-                annotated.kwargs["schema"],  # resetkit's
-            )
-            bases = tuple(
-                cls
-                for cls in dict.fromkeys(layers)
-                if cls is not None and cls is not api_settings.DEFAULT_SCHEMA_CLASS
-            )
-            if len(bases) > 1:
-                annotated.kwargs["schema"] = type(f"{view.__name__}Schema", bases, {})
-            namespace = {name: annotated, "__module__": view.__module__, "__doc__": view.__doc__}
+            namespace: dict[str, Any] = {"__module__": view.__module__, "__doc__": view.__doc__}
+            for name, docs in self.documented_methods(viewset).items():
+                original = getattr(view, name)
+                # On a bare function, extend_schema builds on DEFAULT_SCHEMA_CLASS as it is now.
+                annotated: Any = extend_schema(**extend_schema_kwargs(docs, viewset=viewset))(
+                    _documented(original)
+                )
+                layers = (
+                    _schema_class_of(original),  # @extend_schema on the subclass's method
+                    get_class(view.schema),  # on the subclass itself, or a custom AutoSchema
+                    annotated.kwargs["schema"],  # resetkit's
+                )
+                bases = tuple(
+                    cls
+                    for cls in dict.fromkeys(layers)
+                    if cls is not None and cls is not api_settings.DEFAULT_SCHEMA_CLASS
+                )
+                if len(bases) > 1:
+                    annotated.kwargs["schema"] = type(f"{view.__name__}Schema", bases, {})
+                namespace[name] = annotated
             return type(view.__name__, (view,), namespace)
 
     class _RequestTokenExtension(_EndpointExtension):
@@ -324,6 +442,27 @@ else:
         target_class = "resetkit.views.ResetPasswordConfirm"
         docs = CONFIRM
 
+    class _RequestCodeExtension(_EndpointExtension):
+        target_class = "resetkit.codes.views.ResetPasswordRequestCode"
+        docs = REQUEST_CODE
+
+    class _ValidateCodeExtension(_EndpointExtension):
+        target_class = "resetkit.codes.views.ResetPasswordValidateCode"
+        docs = VALIDATE_CODE
+
+    class _ConfirmCodeExtension(_EndpointExtension):
+        target_class = "resetkit.codes.views.ResetPasswordConfirmCode"
+        docs = CONFIRM_CODE
+
+    class _CodeViewSetExtension(_EndpointExtension):
+        """The code flow's one ViewSet: three actions, three operations."""
+
+        target_class = "resetkit.codes.views.ResetPasswordCodeViewSet"
+        docs = REQUEST_CODE
+
+        def documented_methods(self, viewset: bool) -> dict[str, EndpointDocs]:
+            return {"create": REQUEST_CODE, "validate": VALIDATE_CODE, "confirm": CONFIRM_CODE}
+
     class _ComponentName(OpenApiSerializerExtension):
         """Give one of resetkit's input serializers a name no project component shares."""
 
@@ -336,13 +475,48 @@ else:
         target_class = "resetkit.serializers.EmailSerializer"
         component_name = "PasswordResetEmail"
 
-    class _TokenName(_ComponentName):
+    class _WithIdentifier(_ComponentName):
+        """Validate and confirm; with short codes the views add a required ``email``
+        (:func:`~resetkit.serializers.with_identifier_field`): say what it is for, under a
+        name of its own."""
+
+        @classmethod
+        def _matches(cls, target: Any) -> bool:
+            # The class itself, or the copy with ``email`` the views make of it (not a
+            # project's own subclass, which keeps its own component).
+            base = getattr(get_class(target), "resetkit_identifier_of", None)
+            return super()._matches(base if base is not None else target)
+
+        def get_name(self, auto_schema: Any, direction: Any) -> str:
+            if getattr(get_class(self.target), "resetkit_identifier_of", None) is not None:
+                return f"{self.component_name}WithAccount"
+            return self.component_name
+
+        def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+            schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+            email = schema.get("properties", {}).get("email")
+            if email is not None:
+                email["description"] = (
+                    "The account the short code is presented for: the code is checked "
+                    "against this account alone."
+                )
+            return schema
+
+    class _TokenName(_WithIdentifier):
         target_class = "resetkit.serializers.ResetTokenSerializer"
         component_name = "PasswordResetToken"
 
-    class _PasswordTokenName(_ComponentName):
+    class _PasswordTokenName(_WithIdentifier):
         target_class = "resetkit.serializers.PasswordTokenSerializer"
         component_name = "PasswordResetConfirm"
+
+    class _CodeName(_ComponentName):
+        target_class = "resetkit.codes.serializers.CodeSerializer"
+        component_name = "PasswordResetCode"
+
+    class _CodePasswordName(_ComponentName):
+        target_class = "resetkit.codes.serializers.CodePasswordSerializer"
+        component_name = "PasswordResetCodeConfirm"
 
     class _StaffUserField(OpenApiSerializerFieldExtension):
         """The staff API's ``user``: typed as the user model's primary key (an integer, a UUID),

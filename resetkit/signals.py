@@ -7,6 +7,10 @@
   passed every check and the password is about to be set. Never sent for a rejected confirm.
 * ``post_password_reset(sender, user, reset_password_token)``: the password was set and the
   user's outstanding tokens were revoked.
+* ``reset_code_created(sender=<view class>, instance=<view>, reset_password_token=<token>)``:
+  the e-mail + code flow (:mod:`resetkit.codes`) issued a code; deliver
+  ``reset_password_token.key`` (the code) to ``reset_password_token.user``. Sent instead of
+  ``reset_password_token_created``, so that receivers meant for links never get a code.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ __all__ = [
     "RobustSignal",
     "post_password_reset",
     "pre_password_reset",
+    "reset_code_created",
     "reset_password_token_created",
 ]
 
@@ -59,5 +64,6 @@ class RobustSignal(Signal):
 
 
 reset_password_token_created = RobustSignal()
+reset_code_created = RobustSignal()
 pre_password_reset = Signal()
 post_password_reset = Signal()

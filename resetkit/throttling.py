@@ -1,25 +1,46 @@
-"""Throttles of the three endpoints, the resolver of their settings, and the account budget.
+"""Throttles of the three endpoints, the client key they count by, and the resolver of their
+settings.
 
-``THROTTLE_CLASSES`` (upstream ``DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES``), request endpoint:
+Every throttle here is one atomic increment-and-compare on a
+:class:`~resetkit.counters.WindowCounter`, so a limit holds when requests arrive together (DRF's
+``SimpleRateThrottle`` reads a history list and writes it back: simultaneous requests all read
+the same history and all pass). They are still DRF throttle classes: rates come from
+``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]`` (read at each request), a refused request
+answers 429 with ``Retry-After`` from :meth:`~WindowRateThrottle.wait`. The ``window`` class
+attribute chooses the window: ``"sliding"`` (default; no period-long interval ever holds more
+than the rate) or ``"fixed"`` (per clock period).
 
-* unset (``None``): :class:`ResetPasswordRequestTokenThrottle`, 3/day per client address;
-* ``[]``: DRF's ``DEFAULT_THROTTLE_CLASSES``, read at call time;
-* a list (or one dotted path): exactly those classes.
+The settings, each a list of classes (dotted paths or classes) or one dotted path:
 
-``VALIDATE_THROTTLE_CLASSES`` / ``CONFIRM_THROTTLE_CLASSES``: unset follows DRF's
-``DEFAULT_THROTTLE_CLASSES``; a list replaces them (for short numeric codes, use
-:class:`ResetPasswordValidateTokenThrottle` and :class:`ResetPasswordConfirmThrottle`).
+* ``THROTTLE_CLASSES`` (upstream ``DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES``), request
+  endpoint: unset (``None``): :class:`ResetPasswordRequestTokenThrottle`, 3/day per client;
+* ``VALIDATE_THROTTLE_CLASSES`` / ``CONFIRM_THROTTLE_CLASSES``: unset (``None``): resetkit's
+  :class:`ResetPasswordValidateTokenThrottle` (30/hour per client) or
+  :class:`ResetPasswordConfirmThrottle` (10/hour per client) *plus* DRF's
+  ``DEFAULT_THROTTLE_CLASSES``;
+* in all three, ``[]`` means DRF's ``DEFAULT_THROTTLE_CLASSES`` (read at call time) and a
+  non-empty list means exactly those classes.
 
-Every throttle here identifies a client by ``REMOTE_ADDR``, or by the entry DRF's
-``NUM_PROXIES`` designates: never by a header the client can set.
+One client is :func:`client_ident`: ``REMOTE_ADDR``, or the entry DRF's ``NUM_PROXIES``
+designates, never a header the client alone sets; IPv6 addresses grouped by
+``IPV6_PREFIX_LENGTH`` (one /64 by default), an IPv4-mapped address counted as its IPv4
+address. DRF's own throttles (``AnonRateThrottle``, ``ScopedRateThrottle``, ``UserRateThrottle``
+for anonymous callers) count by the client-sent ``X-Forwarded-For`` when ``NUM_PROXIES`` is
+unset; on resetkit's views :func:`instantiate_throttles` gives them :func:`client_ident`
+instead, unless their class has its own ``get_ident``.
 
 A throttle class keeps what it says about itself, as DRF does: a ``rate`` attribute, or its own
 ``THROTTLE_RATES``, wins over ``DEFAULT_THROTTLE_RATES``; only a class that inherits DRF's rates
 gets them as they are now (DRF binds them at import).
+
+The per-account budget of new tokens lives in :mod:`resetkit.budgets`
+(:class:`~resetkit.budgets.AccountTokenBudget`, re-exported here).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,15 +49,26 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
+from resetkit.budgets import AccountTokenBudget
+from resetkit.counters import Hit, Window, WindowCounter
+
 __all__ = [
     "REQUEST_TOKEN_SCOPE",
     "RESET_CONFIRM_SCOPE",
     "VALIDATE_TOKEN_SCOPE",
     "AccountTokenBudget",
+    "ClientAddressRateThrottle",
     "ResetPasswordConfirmThrottle",
     "ResetPasswordRequestTokenThrottle",
     "ResetPasswordValidateTokenThrottle",
+    "WindowRateThrottle",
+    "client_ident",
+    "get_default_throttle_classes",
+    "get_endpoint_throttle_classes",
     "get_password_reset_request_token_throttle_classes",
+    "group_address",
+    "instantiate_throttles",
+    "parse_rate",
 ]
 
 REQUEST_TOKEN_SCOPE = "django-rest-passwordreset-request-token"
@@ -44,22 +76,75 @@ VALIDATE_TOKEN_SCOPE = "django-rest-passwordreset-validate-token"
 RESET_CONFIRM_SCOPE = "django-rest-passwordreset-confirm"
 
 
+# -- who is one client ---------------------------------------------------------------------------
+
+
+def ipv6_prefix_length() -> int:
+    """``IPV6_PREFIX_LENGTH``, checked: a whole number from 0 to 128."""
+    from resetkit.conf import resetkit_settings
+
+    value = resetkit_settings.IPV6_PREFIX_LENGTH
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 128:
+        raise ImproperlyConfigured(
+            f"{resetkit_settings.source_of('IPV6_PREFIX_LENGTH')} must be a whole number from "
+            f"0 to 128 (64: one subscriber's network), not {value!r}."
+        )
+    return value
+
+
+def group_address(address: str, prefix_length: int | None = None) -> str:
+    """The key of the client at ``address``: an IPv4 address as it is, an IPv6 address as its
+    network of ``prefix_length`` bits (``IPV6_PREFIX_LENGTH`` by default), e.g.
+    ``2001:db8:1:2::/64``; an IPv4-mapped IPv6 address (``::ffff:192.0.2.1``) as its IPv4
+    address. Anything that is not an IP address is kept as it is."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    length = ipv6_prefix_length() if prefix_length is None else prefix_length
+    # int() drops a zone (``fe80::1%eth0``): one interface's zone is not another client.
+    return ipaddress.IPv6Network((int(ip), length), strict=False).with_prefixlen
+
+
 def client_ident(request: Any) -> str:
-    """The client address the throttles count by: ``REMOTE_ADDR``, or the entry DRF's
-    ``NUM_PROXIES`` designates; never a header the client alone sets."""
+    """The client the throttles count by: ``REMOTE_ADDR``, or the entry DRF's ``NUM_PROXIES``
+    designates, never a header the client alone sets; grouped by :func:`group_address`."""
     if api_settings.NUM_PROXIES is None:
-        return str(request.META.get("REMOTE_ADDR", ""))
-    return str(BaseThrottle().get_ident(request))
+        address = request.META.get("REMOTE_ADDR")
+    else:
+        address = BaseThrottle().get_ident(request)
+    return group_address(str(address or ""))
 
 
-class ClientAddressRateThrottle(SimpleRateThrottle):
-    """A scoped rate per client address, with a built-in default rate.
+# -- resetkit's throttles ------------------------------------------------------------------------
 
-    The scope's entry in ``DEFAULT_THROTTLE_RATES`` wins over ``default_rate``; rates are read
-    at call time (DRF binds them at import).
+
+class WindowRateThrottle(SimpleRateThrottle):
+    """A DRF rate throttle counted by an atomic :class:`~resetkit.counters.WindowCounter`.
+
+    ``scope`` and the rate syntax are DRF's; the scope's entry in ``DEFAULT_THROTTLE_RATES``
+    (read at each request) wins over ``default_rate``. Each request is one increment-and-compare:
+    of any number of simultaneous requests from one client, at most the rate's number pass.
     """
 
+    #: ``"sliding"``: no ``period``-long interval holds more than the rate; ``"fixed"``: the
+    #: rate per clock period (``/hour`` from the top of the hour). See :mod:`resetkit.counters`.
+    window: Window = "sliding"
+    #: The rate when ``DEFAULT_THROTTLE_RATES`` has no entry for ``scope``.
     default_rate: str | None = None
+    #: The Django cache the counts live in.
+    cache_alias = "default"
+    counter_prefix = "resetkit:throttle"
+
+    #: Set by DRF's ``__init__`` from the rate.
+    num_requests: int | None
+    duration: int | None
+    #: What the last :meth:`allow_request` counted.
+    last_hit: Hit | None = None
 
     def get_rate(self) -> str | None:
         rates: dict[str, Any] = current_rates(self) or {}
@@ -73,72 +158,80 @@ class ClientAddressRateThrottle(SimpleRateThrottle):
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
+    def get_counter(self) -> WindowCounter:
+        """The counter of this throttle's rate (``num_requests`` per ``duration`` seconds)."""
+        return WindowCounter(
+            f"{self.counter_prefix}:{self.window}:{self.duration}",
+            int(self.num_requests or 0),
+            int(self.duration or 1),
+            window=self.window,
+            cache_alias=self.cache_alias,
+        )
 
-class ResetPasswordRequestTokenThrottle(ClientAddressRateThrottle, UserRateThrottle):
-    """3 requests a day per client address (scope ``django-rest-passwordreset-request-token``).
+    def allow_request(self, request: Any, view: Any) -> bool:
+        self.last_hit = None
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        self.key = key
+        self.last_hit = self.get_counter().hit(key)
+        return self.last_hit.allowed
+
+    def wait(self) -> float | None:
+        """Seconds until this client may try again (DRF sends it as ``Retry-After``)."""
+        if self.last_hit is None or self.last_hit.allowed:
+            return None
+        return float(max(1, math.ceil(self.last_hit.retry_after)))
+
+    def clear(self, request: Any, view: Any) -> bool:
+        """Forget what this throttle counted for the client of ``request``; ``True`` if there
+        was anything (``manage.py clearresetthrottles``)."""
+        if self.rate is None:
+            return False
+        key = self.get_cache_key(request, view)
+        if not key:
+            return False
+        return self.get_counter().reset(key)
+
+
+#: The name resetkit's throttles had before they were counted atomically.
+ClientAddressRateThrottle = WindowRateThrottle
+
+
+class ResetPasswordRequestTokenThrottle(WindowRateThrottle, UserRateThrottle):
+    """3 requests a day per client (scope ``django-rest-passwordreset-request-token``).
 
     A ``UserRateThrottle``, as upstream's is; the endpoint authenticates nobody, so every
-    caller is counted by address, and a client-sent ``X-Forwarded-For`` buys no fresh budget.
+    caller is counted by :func:`client_ident`, and a client-sent ``X-Forwarded-For`` buys no
+    fresh budget.
     """
 
     scope = REQUEST_TOKEN_SCOPE
     default_rate = "3/day"
 
 
-class ResetPasswordValidateTokenThrottle(ClientAddressRateThrottle):
-    """30 validations an hour per client address: guessing a short code takes that long."""
+class ResetPasswordValidateTokenThrottle(WindowRateThrottle):
+    """30 validations an hour per client: guessing a short code takes that long."""
 
     scope = VALIDATE_TOKEN_SCOPE
     default_rate = "30/hour"
 
 
-class ResetPasswordConfirmThrottle(ClientAddressRateThrottle):
-    """10 confirms an hour per client address (a rejected password counts too)."""
+class ResetPasswordConfirmThrottle(WindowRateThrottle):
+    """10 confirms an hour per client (a rejected password counts too)."""
 
     scope = RESET_CONFIRM_SCOPE
     default_rate = "10/hour"
 
 
-class AccountTokenBudget:
-    """How many new tokens one account may receive per period (``ACCOUNT_TOKEN_RATE``).
-
-    Throttles per address cannot stop an attacker who rotates addresses from mail-bombing one
-    user; this budget can. It lives in Django's default cache: shared by every server when that
-    cache is (Redis, Memcached, the database cache), per process with ``LocMemCache``. It
-    counts time with :func:`django.utils.timezone.now`, so tests can move it.
-    """
-
-    cache_format = "resetkit:account-budget:%s"
-
-    def __init__(self, rate: str | None) -> None:
-        self.rate = rate
-        self.num_requests, self.duration = parse_rate(rate) if rate else (0, 0)
-
-    def clear(self, user: Any) -> bool:
-        """Forget ``user``'s history (a fresh budget); ``True`` if there was one."""
-        from django.core.cache import cache
-
-        return bool(cache.delete(self.cache_format % user.pk))
-
-    def consume(self, user: Any) -> bool:
-        """Count one new token for ``user``; ``False`` when the budget is spent."""
-        if not self.rate:
-            return True
-        from django.core.cache import cache
-        from django.utils import timezone
-
-        key = self.cache_format % user.pk
-        now = timezone.now().timestamp()
-        # An account's first token in a while: one atomic command instead of a read and a
-        # write (each a round trip to the cache, on the path of every issued token).
-        if cache.add(key, [now], self.duration):
-            return self.num_requests >= 1
-        history = [stamp for stamp in cache.get(key, []) if stamp > now - self.duration]
-        if len(history) >= self.num_requests:
-            return False
-        history.append(now)
-        cache.set(key, history, self.duration)
-        return True
+#: The throttle an unset ``VALIDATE_THROTTLE_CLASSES`` / ``CONFIRM_THROTTLE_CLASSES`` adds to
+#: DRF's ``DEFAULT_THROTTLE_CLASSES``.
+ENDPOINT_THROTTLES: dict[str, type[BaseThrottle]] = {
+    "VALIDATE_THROTTLE_CLASSES": ResetPasswordValidateTokenThrottle,
+    "CONFIRM_THROTTLE_CLASSES": ResetPasswordConfirmThrottle,
+}
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -165,15 +258,21 @@ def _resolve(value: Any, key: str = "THROTTLE_CLASSES") -> type[BaseThrottle]:
 
 
 def get_endpoint_throttle_classes(key: str) -> tuple[type[BaseThrottle], ...]:
-    """Classes named by ``VALIDATE_THROTTLE_CLASSES`` or ``CONFIRM_THROTTLE_CLASSES``, resolved
-    now; DRF's ``DEFAULT_THROTTLE_CLASSES`` when the setting is ``None``."""
+    """Classes of ``VALIDATE_THROTTLE_CLASSES`` or ``CONFIRM_THROTTLE_CLASSES``, resolved now.
+
+    ``None``: resetkit's throttle of that endpoint plus DRF's ``DEFAULT_THROTTLE_CLASSES``;
+    ``[]``: DRF's ``DEFAULT_THROTTLE_CLASSES``; a list: exactly those classes.
+    """
     from resetkit.conf import resetkit_settings
 
     configured: str | Sequence[Any] | None = getattr(resetkit_settings, key)
     if configured is None:
-        return get_default_throttle_classes()
+        own = ENDPOINT_THROTTLES[key]
+        return (own, *(cls for cls in get_default_throttle_classes() if cls is not own))
     if isinstance(configured, str):
         configured = (configured,)
+    if not configured:
+        return get_default_throttle_classes()
     return tuple(_resolve(value, key) for value in configured)
 
 
@@ -223,14 +322,21 @@ def current_rates(throttle: SimpleRateThrottle) -> dict[str, Any]:
 
 
 def instantiate_throttles(classes: Sequence[type[BaseThrottle]]) -> list[BaseThrottle]:
-    """Instantiate ``classes``; those that inherit DRF's rates get them as they are now.
+    """Instantiate ``classes`` for one request of resetkit's views.
 
-    DRF's rate throttles copy ``DEFAULT_THROTTLE_RATES`` into a class attribute when
-    ``rest_framework.throttling`` is first imported, and ``AnonRateThrottle`` and friends read
-    their rate in ``__init__``. So such a throttle gets the current rates on the instance
-    *before* its ``__init__`` runs: otherwise ``override_settings`` or a rate added after start-up
-    is ignored, or raises "No default throttle rate set", depending on import order. A class
-    with its own ``THROTTLE_RATES`` (or ``rate``) keeps them, as under DRF.
+    Two things differ from DRF's ``APIView.get_throttles``:
+
+    * those that inherit DRF's rates get them as they are now. DRF's rate throttles copy
+      ``DEFAULT_THROTTLE_RATES`` into a class attribute when ``rest_framework.throttling`` is
+      first imported, and ``AnonRateThrottle`` and friends read their rate in ``__init__``. So
+      such a throttle gets the current rates on the instance *before* its ``__init__`` runs:
+      otherwise ``override_settings`` or a rate added after start-up is ignored, or raises "No
+      default throttle rate set", depending on import order. A class with its own
+      ``THROTTLE_RATES`` (or ``rate``) keeps them, as under DRF;
+    * a throttle that identifies clients with DRF's ``BaseThrottle.get_ident`` (not overridden:
+      ``AnonRateThrottle``, ``ScopedRateThrottle``, ``UserRateThrottle`` for anonymous callers)
+      gets :func:`client_ident`. DRF's trusts a client-sent ``X-Forwarded-For`` when
+      ``NUM_PROXIES`` is unset, so a client changing it on each request was never throttled.
     """
     throttles: list[BaseThrottle] = []
     for cls in classes:
@@ -238,7 +344,10 @@ def instantiate_throttles(classes: Sequence[type[BaseThrottle]]) -> list[BaseThr
             rated: Any = cls.__new__(cls)
             rated.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
             cls.__init__(rated)
-            throttles.append(rated)
+            throttle: BaseThrottle = rated
         else:
-            throttles.append(cls())
+            throttle = cls()
+        if getattr(type(throttle), "get_ident", None) is BaseThrottle.get_ident:
+            throttle.get_ident = client_ident  # type: ignore[method-assign]
+        throttles.append(throttle)
     return throttles

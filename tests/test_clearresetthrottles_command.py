@@ -41,6 +41,56 @@ def test_ip_lifts_the_default_request_throttle(user: Any, remote: str, given: st
         assert request(REMOTE_ADDR="192.0.2.1") == 200
 
 
+def test_ip_lifts_a_whole_ipv6_network(user: Any) -> None:
+    """The throttles count one /64 as one client: any address of it lifts it."""
+    with resetkit_overrides(THROTTLE_CLASSES=None):
+        assert [request(REMOTE_ADDR=f"2001:db8:0:5::{n}") for n in range(1, 5)] == [
+            200,
+            200,
+            200,
+            429,
+        ]
+        assert clear("--ip", "2001:db8:0:5::ffff") == (
+            "2001:db8:0:5::ffff: throttle entries cleared: 1.\n"
+        )
+        assert request(REMOTE_ADDR="2001:db8:0:5::1") == 200
+
+
+def test_ip_lifts_the_validate_and_confirm_throttles(user: Any) -> None:
+    client = APIClient()
+    rates = {
+        "django-rest-passwordreset-validate-token": "1/hour",
+        "django-rest-passwordreset-confirm": "1/hour",
+    }
+    bodies = {
+        "/api/password_reset/validate_token/": {"token": "nope"},
+        "/api/password_reset/confirm/": {"token": "nope", "password": "a-new-Passw0rd-here"},
+    }
+    with override_settings(
+        REST_FRAMEWORK={"DEFAULT_THROTTLE_CLASSES": [], "DEFAULT_THROTTLE_RATES": rates}
+    ):
+        for url, body in bodies.items():
+            assert [client.post(url, body, format="json").status_code for _ in range(2)] == [
+                404,
+                429,
+            ]
+        assert clear("--ip", "127.0.0.1") == "127.0.0.1: throttle entries cleared: 2.\n"
+        for url, body in bodies.items():
+            assert client.post(url, body, format="json").status_code == 404
+
+
+def test_ip_lifts_drf_anon_throttle_counted_by_the_real_client(user: Any) -> None:
+    drf = {
+        "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+        "DEFAULT_THROTTLE_RATES": {"anon": "1/day"},
+    }
+    forged = {"REMOTE_ADDR": "192.0.2.44", "HTTP_X_FORWARDED_FOR": "10.1.2.3"}
+    with resetkit_overrides(THROTTLE_CLASSES=[]), override_settings(REST_FRAMEWORK=drf):
+        assert [request(**forged), request(**forged)] == [200, 429]
+        assert "throttle entries cleared: 1." in clear("--ip", "192.0.2.44")
+        assert request(**forged) == 200
+
+
 def test_ip_behind_a_proxy(user: Any) -> None:
     proxy = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
     with (

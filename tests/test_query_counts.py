@@ -92,15 +92,16 @@ EXPECTED = {
     # The token SELECT brings its user along: eligibility costs nothing more.
     ("orm", "validate valid"): 1,
     ("orm", "validate unknown"): 1,
-    # SELECT; BEGIN, DELETE ... RETURNING (consume + revoke), UPDATE password, COMMIT.
-    ("orm", "confirm valid"): 5,
+    # SELECT; BEGIN, SELECT user FOR UPDATE (compare-and-set on the password), UPDATE
+    # password, DELETE ... RETURNING (consume + revoke), COMMIT.
+    ("orm", "confirm valid"): 6,
     ("orm", "confirm unknown"): 1,
     # Cache: the tokens live in the cache; the database sees the user lookups and the UPDATE.
     ("cache", "request existing"): 1,
     ("cache", "request unknown"): 1,
     ("cache", "validate valid"): 1,
     ("cache", "validate unknown"): 0,
-    ("cache", "confirm valid"): 4,
+    ("cache", "confirm valid"): 5,
     ("cache", "confirm unknown"): 0,
 }
 

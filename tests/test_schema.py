@@ -32,6 +32,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.routers import SimpleRouter
 
 from resetkit.backends.orm import ORMTokenStore
+from resetkit.codes.urls import add_reset_password_code_urls_to_router
 from resetkit.mixins import TokenIssueMixin
 from resetkit.schema import REQUEST_TOKEN, extend_schema_kwargs
 from resetkit.throttling import REQUEST_TOKEN_SCOPE, RESET_CONFIRM_SCOPE, VALIDATE_TOKEN_SCOPE
@@ -41,8 +42,13 @@ from tests.conftest import resetkit_overrides
 
 router = SimpleRouter()
 add_reset_password_urls_to_router(router, base_path="api/auth/passwordreset")
+add_reset_password_code_urls_to_router(router, base_path="api/auth/passwordreset-code")
 
 urlpatterns = [
+    path(
+        "api/password_reset/code/",
+        include("resetkit.codes.urls", namespace="password_reset_code"),
+    ),
     path("api/password_reset/", include("resetkit.urls", namespace="password_reset")),
     path("router/", include(router.urls)),
 ]
@@ -55,6 +61,12 @@ PATHS = {
     "/router/api/auth/passwordreset/": REQUEST,
     "/router/api/auth/passwordreset/validate_token/": VALIDATE,
     "/router/api/auth/passwordreset/confirm/": CONFIRM,
+    "/api/password_reset/code/": REQUEST,
+    "/api/password_reset/code/validate/": VALIDATE,
+    "/api/password_reset/code/confirm/": CONFIRM,
+    "/router/api/auth/passwordreset-code/": REQUEST,
+    "/router/api/auth/passwordreset-code/validate/": VALIDATE,
+    "/router/api/auth/passwordreset-code/confirm/": CONFIRM,
 }
 OPERATION_IDS = {
     "/api/password_reset/": "reset_password_request",
@@ -63,6 +75,12 @@ OPERATION_IDS = {
     "/router/api/auth/passwordreset/": "reset_password_request_create",
     "/router/api/auth/passwordreset/validate_token/": "reset_password_validate_create",
     "/router/api/auth/passwordreset/confirm/": "reset_password_confirm_create",
+    "/api/password_reset/code/": "reset_password_code_request",
+    "/api/password_reset/code/validate/": "reset_password_code_validate",
+    "/api/password_reset/code/confirm/": "reset_password_code_confirm",
+    "/router/api/auth/passwordreset-code/": "reset_password_code_request_create",
+    "/router/api/auth/passwordreset-code/validate/": "reset_password_code_validate_create",
+    "/router/api/auth/passwordreset-code/confirm/": "reset_password_code_confirm_create",
 }
 STATUSES = {
     REQUEST: {"200", "400", "406", "415", "429", "503"},
@@ -188,10 +206,23 @@ def test_request_bodies(spec) -> None:
     email = request_component("/api/password_reset/")
     assert email["required"] == ["email"]
     assert email["properties"]["email"]["format"] == "email"
-    assert request_component("/api/password_reset/validate_token/")["required"] == ["token"]
+    validate = request_component("/api/password_reset/validate_token/")
+    assert validate["required"] == ["token"]
     confirm = request_component("/api/password_reset/confirm/")
     assert sorted(confirm["required"]) == ["password", "token"]
     assert request_component("/router/api/auth/passwordreset/confirm/") == confirm
+    # Long tokens (the default generator) come alone: upstream's request bodies.
+    for component in (validate, confirm):
+        assert "email" not in component["properties"]
+
+    assert request_component("/api/password_reset/code/") == email
+    code = request_component("/api/password_reset/code/validate/")
+    assert sorted(code["required"]) == ["code", "email"]
+    assert code["properties"]["code"]["pattern"] == "^[0-9]+$"
+    code_confirm = request_component("/api/password_reset/code/confirm/")
+    assert sorted(code_confirm["required"]) == ["code", "email", "password"]
+    assert request_component("/router/api/auth/passwordreset-code/confirm/") == code_confirm
+    assert request_component("/router/api/auth/passwordreset-code/validate/") == code
 
 
 def test_component_names_are_prefixed(spec) -> None:
@@ -218,8 +249,11 @@ def test_error_bodies(spec) -> None:
         assert body_schema(spec, url, status)["required"] == ["detail"]
     fields = {
         "/api/password_reset/": {"email"},
-        "/api/password_reset/validate_token/": {"token"},
-        "/api/password_reset/confirm/": {"token", "password"},
+        "/api/password_reset/validate_token/": {"token", "email"},
+        "/api/password_reset/confirm/": {"token", "email", "password"},
+        "/api/password_reset/code/": {"email"},
+        "/api/password_reset/code/validate/": {"email", "code"},
+        "/api/password_reset/code/confirm/": {"email", "code", "password"},
     }
     for url, names in fields.items():
         errors = body_schema(spec, url, 400)
@@ -289,6 +323,54 @@ def test_confirm_answers_are_documented(api_client, spec, key) -> None:
     assert "password" in weak.json()
     for answer in (weak, done, spent):
         assert_documented(spec, url, answer)
+
+
+@pytest.mark.django_db
+def test_code_answers_are_documented(api_client, spec, user) -> None:
+    from resetkit.signals import reset_code_created
+
+    codes: list[str] = []
+
+    def keep(reset_password_token: Any, **kwargs: Any) -> None:
+        codes.append(reset_password_token.key)
+
+    reset_code_created.connect(keep, dispatch_uid="test-schema-codes")
+    try:
+        request = api_client.post("/api/password_reset/code/", {"email": user.email}, format="json")
+    finally:
+        reset_code_created.disconnect(dispatch_uid="test-schema-codes")
+    [code] = codes
+    with resetkit_overrides(VALIDATE_THROTTLE_CLASSES=[], CONFIRM_THROTTLE_CLASSES=[]):
+        validate = "/api/password_reset/code/validate/"
+        confirm = "/api/password_reset/code/confirm/"
+        answers = {
+            validate: [
+                api_client.post(validate, {"email": user.email, "code": code}, format="json"),
+                api_client.post(validate, {"email": user.email, "code": "1"}, format="json"),
+                api_client.post(validate, {"email": user.email, "code": "x"}, format="json"),
+            ],
+            confirm: [
+                api_client.post(
+                    confirm,
+                    {"email": user.email, "code": code, "password": "a-much-better-Passw0rd"},
+                    format="json",
+                ),
+            ],
+            "/api/password_reset/validate_token/": [
+                api_client.post(
+                    "/api/password_reset/validate_token/",
+                    {"token": "x", "email": ""},
+                    format="json",
+                ),
+            ],
+        }
+    assert request.status_code == 200
+    assert [a.status_code for a in answers[validate]] == [200, 404, 400]
+    assert answers[confirm][0].status_code == 200
+    assert_documented(spec, "/api/password_reset/code/", request)
+    for url, replies in answers.items():
+        for answer in replies:
+            assert_documented(spec, url, answer)
 
 
 @pytest.mark.django_db
@@ -438,3 +520,22 @@ def test_resetkit_works_without_drf_spectacular() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["400", "['email']", "200", "{'status':", "'OK'}", "400"]
+
+
+def test_short_codes_add_a_required_email_to_validate_and_confirm() -> None:
+    six_digits = {
+        "CLASS": "resetkit.generators.RandomNumberTokenGenerator",
+        "OPTIONS": {"min_number": 100000, "max_number": 999999},
+    }
+    with resetkit_overrides(TOKEN_GENERATOR=six_digits):
+        spec = generate()
+    for url, required in (
+        ("/api/password_reset/validate_token/", ["email", "token"]),
+        ("/api/password_reset/confirm/", ["email", "password", "token"]),
+    ):
+        content = operation(spec, url)["requestBody"]["content"]
+        name = content["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        component = spec["components"]["schemas"][name]
+        assert sorted(component["required"]) == required
+        assert "short code" in component["properties"]["email"]["description"]
+        assert component["properties"]["email"]["maxLength"] == 254

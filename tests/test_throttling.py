@@ -1,8 +1,10 @@
 """Throttling, exactly as the upstream README's "Throttling" section describes it.
 
 The suite's settings turn the request-token throttle off (``THROTTLE_CLASSES = []`` with no
-global throttle); each test here sets the configuration it is about. Throttle history lives in
-the default cache, which ``conftest`` empties between tests.
+global throttle); validate and confirm keep their own (30 and 10 an hour per client). Each test
+here sets the configuration it is about. Throttle counts live in the default cache, which
+``conftest`` empties between tests. Simultaneous requests: ``test_throttle_concurrency.py``;
+client keys (IPv6, proxies, DRF's own throttles): ``test_client_keys.py``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,21 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from rest_framework.test import APIClient
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import (
+    AnonRateThrottle,
+    ScopedRateThrottle,
+    SimpleRateThrottle,
+    UserRateThrottle,
+)
 
 from resetkit.throttling import (
     REQUEST_TOKEN_SCOPE,
     RESET_CONFIRM_SCOPE,
     VALIDATE_TOKEN_SCOPE,
+    ResetPasswordConfirmThrottle,
     ResetPasswordRequestTokenThrottle,
+    ResetPasswordValidateTokenThrottle,
+    get_endpoint_throttle_classes,
     get_password_reset_request_token_throttle_classes,
     instantiate_throttles,
 )
@@ -41,6 +51,21 @@ BODIES = {
 }
 # What each endpoint answers when it is not throttled (no account, no token: 200 / 404 / 404).
 OPEN = {REQUEST_URL: 200, VALIDATE_URL: 404, CONFIRM_URL: 404}
+ENDPOINT_SETTING = {
+    REQUEST_URL: "THROTTLE_CLASSES",
+    VALIDATE_URL: "VALIDATE_THROTTLE_CLASSES",
+    CONFIRM_URL: "CONFIRM_THROTTLE_CLASSES",
+}
+
+
+def view_of(url: str) -> Any:
+    from resetkit import views
+
+    return {
+        REQUEST_URL: views.ResetPasswordRequestToken,
+        VALIDATE_URL: views.ResetPasswordValidateToken,
+        CONFIRM_URL: views.ResetPasswordConfirm,
+    }[url]
 
 
 def hit(client: Any, url: str, times: int = 1, **extra: Any) -> list[int]:
@@ -73,10 +98,12 @@ def test_default_is_three_a_day_per_address(default_throttle, api_client, clock)
     response = api_client.post(REQUEST_URL, BODIES[REQUEST_URL], format="json")
     assert response.status_code == 429
     assert "throttled" in response.json()["detail"]
-    assert 86_000 <= int(response["Retry-After"]) <= 86_400
+    # A day, and at most one slice of the sliding window (a sixtieth of it) more.
+    retry_after = int(response["Retry-After"])
+    assert 86_400 <= retry_after <= 86_400 + 1_440 + 1
     clock.shift(timedelta(hours=23))
     assert hit(api_client, REQUEST_URL) == [429]
-    clock.shift(timedelta(hours=1, seconds=1))
+    clock.shift(timedelta(seconds=retry_after - 23 * 3600 + 1))
     assert hit(api_client, REQUEST_URL, 4) == [200, 200, 200, 429]
 
 
@@ -140,7 +167,7 @@ def test_the_budget_is_per_client_address(default_throttle, api_client) -> None:
 
 
 def test_default_throttle_does_not_touch_validate_or_confirm(default_throttle, api_client) -> None:
-    """It is the request endpoint's throttle; the others follow DRF's defaults (none here)."""
+    """It is the request endpoint's throttle; the others have their own."""
     hit(api_client, REQUEST_URL, 4)
     assert hit(api_client, VALIDATE_URL, 5) == [404] * 5
     assert hit(api_client, CONFIRM_URL, 5) == [404] * 5
@@ -164,7 +191,7 @@ def test_rate_is_customisable_by_scope(default_throttle, api_client, clock) -> N
         REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": {REQUEST_TOKEN_SCOPE: "5/hour"}}
     ):
         assert hit(api_client, REQUEST_URL, 6) == [200] * 5 + [429]
-        clock.shift(timedelta(hours=1, seconds=1))
+        clock.shift(timedelta(hours=1, minutes=1, seconds=1))  # an hour and one slice
         assert hit(api_client, REQUEST_URL, 6) == [200] * 5 + [429]
 
 
@@ -314,7 +341,7 @@ def test_scoped_throttle_without_a_rate_is_a_500(missing: str) -> None:
         hit(APIClient(), url)
 
 
-# -- validate and confirm follow DEFAULT_THROTTLE_CLASSES -----------------------------------------
+# -- validate and confirm: their own throttle plus DEFAULT_THROTTLE_CLASSES -------------------
 
 
 @pytest.mark.parametrize("url", [VALIDATE_URL, CONFIRM_URL])
@@ -330,12 +357,71 @@ def test_validate_and_confirm_use_their_scope_with_scoped_throttle(api_client, u
         assert hit(api_client, url, 3) == [OPEN[url], OPEN[url], 429]
 
 
-@pytest.mark.parametrize("url", [VALIDATE_URL, CONFIRM_URL])
-def test_validate_and_confirm_are_open_without_global_throttles(api_client, url: str) -> None:
-    """No throttle of their own (the upstream bug of ``throttle_classes = ()`` is not back,
-    nor is a hidden one added): with no global throttle they answer every time."""
+@pytest.mark.parametrize(("url", "limit"), [(VALIDATE_URL, 30), (CONFIRM_URL, 10)])
+def test_validate_and_confirm_are_throttled_by_default(api_client, url: str, limit: int) -> None:
+    """Unset: resetkit's own per-client throttle (30/hour, 10/hour), even with no global one."""
     with rest_framework():
-        assert hit(api_client, url, 10) == [OPEN[url]] * 10
+        codes = hit(api_client, url, limit + 2)
+    assert codes == [OPEN[url]] * limit + [429, 429]
+    assert hit(api_client, url, 1, REMOTE_ADDR="10.0.0.2") == [OPEN[url]]
+
+
+@pytest.mark.parametrize("url", [VALIDATE_URL, CONFIRM_URL])
+def test_their_default_rates_follow_the_scopes(api_client, url: str, clock) -> None:
+    scope = VALIDATE_TOKEN_SCOPE if url == VALIDATE_URL else RESET_CONFIRM_SCOPE
+    with rest_framework(**{scope: "2/minute"}):
+        assert hit(api_client, url, 3) == [OPEN[url], OPEN[url], 429]
+        response = api_client.post(url, BODIES[url], format="json")
+        assert 60 <= int(response["Retry-After"]) <= 62
+        clock.shift(timedelta(seconds=int(response["Retry-After"]) + 1))
+        assert hit(api_client, url, 1) == [OPEN[url]]
+
+
+@pytest.mark.parametrize("url", [VALIDATE_URL, CONFIRM_URL])
+def test_empty_list_on_validate_and_confirm_means_drf_defaults(api_client, url: str) -> None:
+    """``[]`` means the same in all three settings: DRF's DEFAULT_THROTTLE_CLASSES."""
+    with resetkit_overrides(**{ENDPOINT_SETTING[url]: []}):
+        with rest_framework(["rest_framework.throttling.AnonRateThrottle"], anon="2/minute"):
+            assert hit(api_client, url, 3) == [OPEN[url], OPEN[url], 429]
+        with rest_framework():
+            assert hit(api_client, url, 40, REMOTE_ADDR="10.0.0.3") == [OPEN[url]] * 40
+
+
+@pytest.mark.parametrize("url", [VALIDATE_URL, CONFIRM_URL])
+def test_a_list_on_validate_and_confirm_is_exactly_those(api_client, url: str) -> None:
+    with (
+        resetkit_overrides(**{ENDPOINT_SETTING[url]: [f"{__name__}.OwnRatesThrottle"]}),
+        rest_framework(["rest_framework.throttling.AnonRateThrottle"], anon="1/minute"),
+    ):
+        assert hit(api_client, url, 2) == [OPEN[url], 429]
+        view = view_of(url)()
+        assert [type(t) for t in view.get_throttles()] == [OwnRatesThrottle]
+
+
+def test_the_classes_each_setting_gives() -> None:
+    scoped = ["rest_framework.throttling.ScopedRateThrottle"]
+    with rest_framework(scoped):
+        assert get_endpoint_throttle_classes("VALIDATE_THROTTLE_CLASSES") == (
+            ResetPasswordValidateTokenThrottle,
+            ScopedRateThrottle,
+        )
+        assert get_endpoint_throttle_classes("CONFIRM_THROTTLE_CLASSES") == (
+            ResetPasswordConfirmThrottle,
+            ScopedRateThrottle,
+        )
+        with resetkit_overrides(VALIDATE_THROTTLE_CLASSES=[], CONFIRM_THROTTLE_CLASSES=[]):
+            assert get_endpoint_throttle_classes("VALIDATE_THROTTLE_CLASSES") == (
+                ScopedRateThrottle,
+            )
+            assert get_endpoint_throttle_classes("CONFIRM_THROTTLE_CLASSES") == (
+                ScopedRateThrottle,
+            )
+        assert get_password_reset_request_token_throttle_classes() == (ScopedRateThrottle,)
+    # The own throttle is not added twice when DRF's defaults already name it.
+    with rest_framework(["resetkit.throttling.ResetPasswordValidateTokenThrottle"]):
+        assert get_endpoint_throttle_classes("VALIDATE_THROTTLE_CLASSES") == (
+            ResetPasswordValidateTokenThrottle,
+        )
 
 
 def test_scoped_throttle_class_is_used_with_the_views_scope() -> None:
@@ -351,7 +437,60 @@ def test_scoped_throttle_class_is_used_with_the_views_scope() -> None:
     assert ResetPasswordConfirm.throttle_scope == "django-rest-passwordreset-confirm"
     with rest_framework(["rest_framework.throttling.ScopedRateThrottle"]):
         throttles = ResetPasswordValidateToken().get_throttles()
+        assert [type(t) for t in throttles] == [
+            ResetPasswordValidateTokenThrottle,
+            ScopedRateThrottle,
+        ]
+        with resetkit_overrides(VALIDATE_THROTTLE_CLASSES=[]):
+            throttles = ResetPasswordValidateToken().get_throttles()
     assert [type(t) for t in throttles] == [ScopedRateThrottle]
+
+
+# -- resetkit's throttle classes ----------------------------------------------------------------
+
+
+def test_the_request_throttle_is_a_drf_user_rate_throttle() -> None:
+    """As upstream's is: projects may check isinstance against DRF's class."""
+    (throttle,) = instantiate_throttles([ResetPasswordRequestTokenThrottle])
+    assert isinstance(throttle, UserRateThrottle)
+    assert isinstance(throttle, SimpleRateThrottle)
+    assert (throttle.num_requests, throttle.duration) == (3, 86400)
+    for cls in (ResetPasswordValidateTokenThrottle, ResetPasswordConfirmThrottle):
+        assert issubclass(cls, SimpleRateThrottle)
+        assert cls.window == "sliding"
+
+
+class FixedValidateThrottle(ResetPasswordValidateTokenThrottle):
+    window = "fixed"
+
+
+def test_a_fixed_window_counts_per_clock_period(api_client, clock) -> None:
+    """``window = "fixed"``: the budget comes back at the top of the period."""
+    import datetime as dt
+
+    clock.move_to(dt.datetime(2030, 1, 1, 10, 59, 30, tzinfo=dt.timezone.utc), tick=False)
+    with (
+        resetkit_overrides(VALIDATE_THROTTLE_CLASSES=[f"{__name__}.FixedValidateThrottle"]),
+        rest_framework(**{VALIDATE_TOKEN_SCOPE: "2/hour"}),
+    ):
+        assert hit(api_client, VALIDATE_URL, 3) == [404, 404, 429]
+        response = api_client.post(VALIDATE_URL, BODIES[VALIDATE_URL], format="json")
+        assert response["Retry-After"] == "30"
+        clock.shift(timedelta(seconds=31))
+        assert hit(api_client, VALIDATE_URL, 3) == [404, 404, 429]
+        # The sliding window would have refused: four in a minute, for "2/hour".
+
+
+def test_refused_requests_do_not_push_the_limit_further(default_throttle, api_client) -> None:
+    """A client hammering a closed limit gets the same Retry-After, not a later one."""
+    with request_rate("1/minute"):
+        hit(api_client, REQUEST_URL, 1)
+        waits = [
+            int(api_client.post(REQUEST_URL, BODIES[REQUEST_URL], format="json")["Retry-After"])
+            for _ in range(20)
+        ]
+    assert max(waits) <= 61
+    assert waits == sorted(waits, reverse=True)
 
 
 # -- a throttle class's own rates win, as under DRF ----------------------------------------------
@@ -377,13 +516,6 @@ class OwnRequestTokenThrottle(ResetPasswordRequestTokenThrottle):
     """resetkit's request throttle, subclassed with rates of its own."""
 
     THROTTLE_RATES = {REQUEST_TOKEN_SCOPE: "1/minute"}
-
-
-ENDPOINT_SETTING = {
-    REQUEST_URL: "THROTTLE_CLASSES",
-    VALIDATE_URL: "VALIDATE_THROTTLE_CLASSES",
-    CONFIRM_URL: "CONFIRM_THROTTLE_CLASSES",
-}
 
 
 @pytest.mark.parametrize("url", [REQUEST_URL, VALIDATE_URL, CONFIRM_URL])

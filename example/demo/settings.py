@@ -76,6 +76,10 @@ DEFAULT_FROM_EMAIL = "noreply@example.com"
 # Where the e-mailed link points: the small reset page served by this project.
 # DEMO_RESET_PAGE_URL in the environment overrides it when the demo serves on another address.
 DEMO_RESET_PAGE_URL = os.environ.get("DEMO_RESET_PAGE_URL", "http://127.0.0.1:8000/reset/")
+# The link itself: the token goes in the fragment (after "#"), which browsers never send to the
+# server, so it stays out of access logs, proxies and Referer headers. "{token}" is replaced by
+# the URL-quoted token; the page reads it from location.hash.
+DEMO_RESET_URL = f"{DEMO_RESET_PAGE_URL}#token={{token}}"
 
 REST_FRAMEWORK = {
     # The shipped request-token limit is 3 a day per address; a demo wants more tries.

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.http import HttpRequest, HttpResponseBase
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import TemplateView
 from rest_framework.authentication import BasicAuthentication
@@ -38,12 +39,25 @@ class WhoAmI(APIView):
         return Response({"username": request.user.get_username(), "email": request.user.email})
 
 
-class ResetPage(TemplateView):
-    """The "forgot password" form, and the page the e-mailed link opens (``?token=...``).
+def code_flow_urls() -> dict[str, str] | None:
+    """The endpoints of the e-mail + code flow (``resetkit.codes``), or ``None`` when this
+    project does not serve them (``demo/urls.py`` includes them only if resetkit has them)."""
+    base = reverse("password_reset:reset-password-request") + "code/"
+    try:
+        resolve(base + "confirm/")
+    except Resolver404:
+        return None
+    return {"request": base, "validate": base + "validate/", "confirm": base + "confirm/"}
 
-    The token arrives in the address; the page's script moves it into memory and out of the
-    address bar. The headers keep it from leaking meanwhile: ``no-referrer`` so no request the
-    page makes names the tokened URL, ``no-store`` so no cache keeps a copy.
+
+class ResetPage(TemplateView):
+    """The "forgot password" form, and the page the e-mailed link opens (``/reset/#token=...``).
+
+    The token arrives in the address's fragment, which the browser never sends to the server (so
+    no access log holds it); the page's script moves it into memory and out of the address bar.
+    The headers keep it from leaking meanwhile: ``no-referrer`` so no request the page makes names
+    the tokened URL, ``no-store`` so no cache keeps a copy. With ``resetkit.codes`` installed the
+    page also offers "I have a code": e-mail, code and new password in one form.
     """
 
     template_name = "demo/reset.html"
@@ -52,6 +66,7 @@ class ResetPage(TemplateView):
         context = super().get_context_data(**kwargs)
         # The rules of AUTH_PASSWORD_VALIDATORS, shown before the user types, not only after.
         context["password_help_texts"] = password_validators_help_texts()
+        context["code_urls"] = code_flow_urls()
         return context
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:

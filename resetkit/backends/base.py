@@ -17,7 +17,7 @@ Stores know nothing of DRF: they work from a plain Django view or a task.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -136,6 +136,19 @@ class BaseTokenStore:
         )
 
     # -- defaulted ---------------------------------------------------------------------------
+
+    def get_token_for_users(self, key: str, users: Sequence[Any]) -> ResetTokenLike | None:
+        """Return the live token for ``key`` if it belongs to one of ``users``, else ``None``.
+
+        How a short code is checked against the account it is presented with. The default
+        looks the key up and compares owners; a store whose entries name their owner cheaply
+        overrides it to skip loading another account's user (the cache store does), so a
+        code of another account costs what an unknown code costs.
+        """
+        token = self.get_token(key)
+        if token is None or token.user.pk not in {user.pk for user in users}:
+            return None
+        return token
 
     def consume_and_revoke(self, token: ResetTokenLike) -> bool:
         """Consume ``token`` and revoke every other token of its user; return whether this

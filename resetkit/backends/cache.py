@@ -133,6 +133,15 @@ class CacheTokenStore(BaseTokenStore):
         return int(stamp)
 
     def get_token(self, key: str) -> ResetToken | None:
+        return self._get_token(key, None)
+
+    def get_token_for_users(self, key: str, users: Sequence[Any]) -> ResetToken | None:
+        # The entry names its owner: another account's code is refused before any user is
+        # loaded, so it costs what an unknown code costs.
+        return self._get_token(key, {pack_pk(user.pk): user for user in users})
+
+    def _get_token(self, key: str, owners: dict[Any, Any] | None) -> ResetToken | None:
+        """The live token for ``key``; with ``owners`` (packed pk -> user), only theirs."""
         cache_keys = [self.token_cache_key(digest) for digest in self.lookup_digests(key)]
         live = []
         for cache_key, value in self.cache.get_many(cache_keys).items():
@@ -146,8 +155,13 @@ class CacheTokenStore(BaseTokenStore):
         if len(live) != 1:
             return None
         cache_key, (user_pk, created_ts, _stamp, ip_address, user_agent, fingerprint) = live[0]
-        user_model = get_user_model()
-        user = user_model._default_manager.filter(pk=unpack_pk(user_pk)).first()
+        if owners is None:
+            user_model = get_user_model()
+            user = user_model._default_manager.filter(pk=unpack_pk(user_pk)).first()
+        else:
+            user = owners.get(user_pk)
+            if user is None:
+                return None
         if user is None or not self.password_unchanged(user, unpack_hex(fingerprint)):
             self.cache.delete(cache_key)
             return None

@@ -58,6 +58,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         check_throttles,
         _check_account_rate,
         _check_revokers,
+        _check_code_only_lookup,
+        _check_code_settings,
     )
     for part in parts:
         messages.extend(part())
@@ -220,3 +222,52 @@ def _check_revokers() -> list[checks.CheckMessage]:
     except ImproperlyConfigured as exc:
         return [checks.Error(str(exc), id="resetkit.E011")]
     return []
+
+
+def _check_code_only_lookup() -> list[checks.CheckMessage]:
+    """``CODE_ONLY_LOOKUP`` with a generator of short codes: codes are taken without their
+    account, so any code of any account answers a guess."""
+    from resetkit.generators import get_token_generator, makes_short_codes
+
+    if not resetkit_settings.CODE_ONLY_LOOKUP:
+        return []
+    try:
+        short = makes_short_codes(get_token_generator())
+    except ImproperlyConfigured:
+        return []  # reported by resetkit.E003
+    if not short:
+        return []
+    return [
+        checks.Warning(
+            f"{SETTING_NAME}['CODE_ONLY_LOOKUP'] is on and "
+            f"{resetkit_settings.source_of('TOKEN_GENERATOR')} makes short codes: validate and "
+            "confirm take a code without its account, so every guess is tried against the codes "
+            "of all accounts at once; only the global CODE_ONLY_GUESS_RATE "
+            f"({resetkit_settings.CODE_ONLY_GUESS_RATE!r}) limits guessing.",
+            hint="Remove CODE_ONLY_LOOKUP (clients then send the account's 'email' with the "
+            "code, checked against that account alone), or use the e-mail + code flow "
+            "(resetkit.codes).",
+            id="resetkit.W016",
+        )
+    ]
+
+
+def _positive_int(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= 1
+
+
+def _check_code_settings() -> list[checks.CheckMessage]:
+    """The short-code settings: counts and lengths that are positive integers, a rate DRF's
+    syntax can read. A bad value would otherwise fail the first validate or code request."""
+    from resetkit.throttling import parse_rate
+
+    problems = [
+        f"{SETTING_NAME}[{name!r}] must be a positive integer, not {value!r}."
+        for name in ("CODE_ATTEMPT_LIMIT", "CODE_LENGTH", "CODE_EXPIRY_MINUTES")
+        if not _positive_int(value := getattr(resetkit_settings, name))
+    ]
+    try:
+        parse_rate(resetkit_settings.CODE_ONLY_GUESS_RATE)
+    except ImproperlyConfigured as exc:
+        problems.append(f"{SETTING_NAME}['CODE_ONLY_GUESS_RATE']: {exc}")
+    return [checks.Error(problem, id="resetkit.E016") for problem in problems]

@@ -1,4 +1,5 @@
-"""Checks of the throttles: classes that load, scoped rates that exist, short codes guarded."""
+"""Checks of the throttles: classes that load, scoped rates that exist, a usable
+``IPV6_PREFIX_LENGTH``, and short codes guarded by throttles on validate and confirm."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def check_throttles() -> list[checks.CheckMessage]:
         VALIDATE_TOKEN_SCOPE,
         get_endpoint_throttle_classes,
         get_password_reset_request_token_throttle_classes,
+        ipv6_prefix_length,
     )
 
     try:
@@ -31,6 +33,10 @@ def check_throttles() -> list[checks.CheckMessage]:
         return [checks.Error(str(exc), obj="THROTTLE_CLASSES", id="resetkit.E007")]
 
     messages: list[checks.CheckMessage] = []
+    try:
+        ipv6_prefix_length()
+    except ImproperlyConfigured as exc:
+        messages.append(checks.Error(str(exc), obj="IPV6_PREFIX_LENGTH", id="resetkit.E007"))
     if not request_classes:
         messages.append(
             checks.Warning(
@@ -70,25 +76,92 @@ def check_throttles() -> list[checks.CheckMessage]:
 
 
 def check_short_codes(validate_classes: Any, confirm_classes: Any) -> list[checks.CheckMessage]:
-    """Numeric codes can be guessed unless validate and confirm are both throttled."""
-    from resetkit.generators import RandomNumberTokenGenerator, get_token_generator
-
-    try:
-        generator = get_token_generator()
-    except ImproperlyConfigured:
-        return []  # reported by the generator check
-    if not isinstance(generator, RandomNumberTokenGenerator) or (
-        validate_classes and confirm_classes
-    ):
+    """Short codes (a generator under 64 bits, configured or set on a routed view) can be
+    guessed unless validate and confirm are both throttled."""
+    makers = short_code_makers()
+    if not makers:
+        return []
+    open_endpoints = unthrottled_endpoints(validate_classes, confirm_classes)
+    if not open_endpoints:
         return []
     return [
         checks.Warning(
-            f"{resetkit_settings.source_of('TOKEN_GENERATOR')} issues numeric codes, but the "
-            "validate or confirm endpoint has no throttle: codes can be guessed by trying them.",
-            hint="Set RESETKIT['VALIDATE_THROTTLE_CLASSES'] = "
-            "['resetkit.throttling.ResetPasswordValidateTokenThrottle'] and "
-            "RESETKIT['CONFIRM_THROTTLE_CLASSES'] = "
-            "['resetkit.throttling.ResetPasswordConfirmThrottle'] (or global throttles).",
+            f"{' and '.join(makers)} issue short codes (under 64 bits), but "
+            f"{' and '.join(open_endpoints)} have no throttle: codes can be guessed by "
+            "trying them.",
+            hint="Leave RESETKIT['VALIDATE_THROTTLE_CLASSES'] and "
+            "RESETKIT['CONFIRM_THROTTLE_CLASSES'] unset (resetkit's 30/hour and 10/hour per "
+            "client, plus DRF's DEFAULT_THROTTLE_CLASSES), or name throttle classes there "
+            "and on your own views.",
             id="resetkit.W005",
         )
     ]
+
+
+def routed_view_classes() -> list[tuple[Any, dict[str, Any]]]:
+    """The resetkit view classes of the URLconf, with their ``as_view()`` options."""
+    from django.urls import get_resolver
+
+    from resetkit.executors.checks import routed_views
+    from resetkit.mixins.base import ResetFlowMixin
+
+    try:
+        callbacks = list(routed_views(get_resolver().url_patterns))
+    except Exception:  # a URLconf that does not import is Django's check to report
+        return []
+    found: list[tuple[Any, dict[str, Any]]] = []
+    for callback in callbacks:
+        view_class = getattr(callback, "cls", None)
+        if isinstance(view_class, type) and issubclass(view_class, ResetFlowMixin):
+            entry = (view_class, dict(getattr(callback, "initkwargs", None) or {}))
+            if entry not in found:
+                found.append(entry)
+    return found
+
+
+def short_code_makers() -> list[str]:
+    """Where short codes come from: the configured generator, views with their own."""
+    from resetkit.generators import get_token_generator, makes_short_codes
+
+    makers: list[str] = []
+    try:
+        if makes_short_codes(get_token_generator()):
+            makers.append(resetkit_settings.source_of("TOKEN_GENERATOR"))
+    except ImproperlyConfigured:
+        pass  # reported by the generator check
+    for view_class, initkwargs in routed_view_classes():
+        if initkwargs.get("token_generator_class", view_class.token_generator_class) is None:
+            continue
+        try:
+            generator = view_class(**initkwargs).get_token_generator()
+        except (ImproperlyConfigured, ImportError, TypeError):
+            continue  # the view fails loudly on its own
+        if makes_short_codes(generator):
+            makers.append(f"the view {view_class.__qualname__}")
+    return makers
+
+
+def unthrottled_endpoints(validate_classes: Any, confirm_classes: Any) -> list[str]:
+    """Validate and confirm endpoints that have no throttle: by the settings, or routed views
+    whose own ``throttle_classes`` are empty."""
+    from resetkit.mixins import PasswordConfirmMixin, TokenValidateMixin
+
+    found: list[str] = []
+    if not validate_classes:
+        found.append(f"the validate endpoint ({throttle_source('VALIDATE_THROTTLE_CLASSES')})")
+    if not confirm_classes:
+        found.append(f"the confirm endpoint ({throttle_source('CONFIRM_THROTTLE_CLASSES')})")
+    for view_class, initkwargs in routed_view_classes():
+        if not issubclass(view_class, TokenValidateMixin | PasswordConfirmMixin):
+            continue
+        classes = initkwargs.get("throttle_classes", view_class.throttle_classes)
+        if classes is not None and not classes:
+            found.append(f"the view {view_class.__qualname__} (throttle_classes is empty)")
+    return found
+
+
+def throttle_source(key: str) -> str:
+    return (
+        f"{resetkit_settings.source_of(key)} is {getattr(resetkit_settings, key)!r} and DRF's "
+        "DEFAULT_THROTTLE_CLASSES is empty"
+    )

@@ -1,21 +1,30 @@
-"""A ready-made receiver that e-mails the reset link.
+"""Ready-made receivers that e-mail the reset link, and the code of the e-mail + code flow.
 
 resetkit leaves delivery to the project (a ``reset_password_token_created`` receiver). Projects
-that only need "send an e-mail with a link" connect this one from their ``AppConfig.ready()``::
+that only need "send an e-mail" connect these from their ``AppConfig.ready()``::
 
     from resetkit.contrib import email
 
     email.connect()
 
-and set ``RESETKIT["RESET_URL"] = "https://app.example/reset?token={token}"``. It renders three
-templates, which a project overrides by shipping files of the same names:
+and set ``RESETKIT["RESET_URL"] = "https://app.example/reset#token={token}"``: the token goes
+in the URL *fragment*, which browsers never send to a server, so it stays out of access logs
+and ``Referer`` headers (the reset page reads it from ``location.hash``). ``connect()`` connects
+two receivers:
 
-* ``resetkit/email/reset_password_subject.txt`` (one line; line breaks are removed),
-* ``resetkit/email/reset_password.txt`` (the plain-text body),
-* ``resetkit/email/reset_password.html`` (the HTML alternative),
+* :func:`send_reset_email` to ``reset_password_token_created`` (the link). It renders
+  ``resetkit/email/reset_password_subject.txt`` (one line; line breaks are removed),
+  ``resetkit/email/reset_password.txt`` (plain text) and ``resetkit/email/reset_password.html``
+  with the context ``user``, ``username``, ``email``, ``token``, ``reset_url`` and
+  ``expires_at``;
+* :func:`send_code_email` to ``reset_code_created`` (the code of :mod:`resetkit.codes`). It
+  renders ``resetkit/email/reset_code_subject.txt``, ``resetkit/email/reset_code.txt`` and
+  ``resetkit/email/reset_code.html`` with ``user``, ``username``, ``email``, ``code`` and
+  ``expires_at``; it needs no ``RESET_URL``.
 
-with the context ``user``, ``username``, ``email``, ``token``, ``reset_url`` and
-``expires_at``. The sender is ``DEFAULT_FROM_EMAIL``; the recipient is the user's e-mail field
+``connect(links=False)`` sends codes only (and then ``RESET_URL`` is not checked);
+``connect(codes=False)`` links only. A project overrides a template by shipping a file of the
+same name. The sender is ``DEFAULT_FROM_EMAIL``; the recipient is the user's e-mail field
 (``get_email_field_name()``).
 """
 
@@ -32,13 +41,15 @@ from django.template.loader import render_to_string
 
 from resetkit.backends import ResetTokenLike
 from resetkit.conf import SETTING_NAME, resetkit_settings
-from resetkit.signals import reset_password_token_created
+from resetkit.signals import reset_code_created, reset_password_token_created
 
 __all__ = [
     "build_reset_url",
     "connect",
     "disconnect",
+    "get_code_email_context",
     "get_email_context",
+    "send_code_email",
     "send_reset_email",
 ]
 
@@ -47,10 +58,15 @@ logger = logging.getLogger("resetkit")
 SUBJECT_TEMPLATE = "resetkit/email/reset_password_subject.txt"
 TEXT_TEMPLATE = "resetkit/email/reset_password.txt"
 HTML_TEMPLATE = "resetkit/email/reset_password.html"
+CODE_SUBJECT_TEMPLATE = "resetkit/email/reset_code_subject.txt"
+CODE_TEXT_TEMPLATE = "resetkit/email/reset_code.txt"
+CODE_HTML_TEMPLATE = "resetkit/email/reset_code.html"
 
 PLACEHOLDER = "{token}"
 DISPATCH_UID = "resetkit.contrib.email.send_reset_email"
-EXAMPLE_URL = "https://app.example/reset?token={token}"
+CODE_DISPATCH_UID = "resetkit.contrib.email.send_code_email"
+# In the fragment: a browser never sends it to the server, so the token stays out of its logs.
+EXAMPLE_URL = "https://app.example/reset#token={token}"
 
 # Whether connect() was called: the system check concerns only projects that send these e-mails.
 _state = {"connected": False}
@@ -117,15 +133,49 @@ def send_reset_email(
             reset_password_token.user.pk,
         )
         return
-    subject = "".join(render_to_string(SUBJECT_TEMPLATE, context).splitlines()).strip()
+    send_templated_email(context, SUBJECT_TEMPLATE, TEXT_TEMPLATE, HTML_TEMPLATE)
+
+
+def send_templated_email(context: dict[str, Any], subject: str, text: str, html: str) -> None:
+    """Render the three templates with ``context`` and send them to ``context["email"]``."""
     message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(TEXT_TEMPLATE, context),
+        subject="".join(render_to_string(subject, context).splitlines()).strip(),
+        body=render_to_string(text, context),
         from_email=None,  # DEFAULT_FROM_EMAIL
         to=[context["email"]],
     )
-    message.attach_alternative(render_to_string(HTML_TEMPLATE, context), "text/html")
+    message.attach_alternative(render_to_string(html, context), "text/html")
     message.send()
+
+
+def get_code_email_context(reset_password_token: ResetTokenLike) -> dict[str, Any]:
+    """Return the context of the three code templates."""
+    user = reset_password_token.user
+    code = reset_password_token.key
+    if not code:
+        raise ValueError("send_code_email needs a newly issued code, with its raw .key")
+    return {
+        "user": user,
+        "username": user.get_username(),
+        "email": getattr(user, user.get_email_field_name(), "") or "",
+        "code": code,
+        "expires_at": reset_password_token.expires_at,
+    }
+
+
+def send_code_email(
+    sender: Any, instance: Any = None, reset_password_token: Any = None, **kwargs: Any
+) -> None:
+    """Receiver of ``reset_code_created``: e-mail the code to the user (skipped, with a
+    warning in the log, for a user without an e-mail address)."""
+    context = get_code_email_context(reset_password_token)
+    if not context["email"]:
+        logger.warning(
+            "resetkit: user pk=%s has no e-mail address; no reset code sent",
+            reset_password_token.user.pk,
+        )
+        return
+    send_templated_email(context, CODE_SUBJECT_TEMPLATE, CODE_TEXT_TEMPLATE, CODE_HTML_TEMPLATE)
 
 
 @checks.register
@@ -146,14 +196,19 @@ def check_reset_url(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
     ]
 
 
-def connect() -> None:
-    """Send reset e-mails from now on. Call from ``AppConfig.ready()``; calling it again
-    changes nothing."""
-    reset_password_token_created.connect(send_reset_email, dispatch_uid=DISPATCH_UID)
-    _state["connected"] = True
+def connect(*, links: bool = True, codes: bool = True) -> None:
+    """Send reset e-mails from now on: links (``reset_password_token_created``) and codes
+    (``reset_code_created``), unless told otherwise. Call from ``AppConfig.ready()``; calling
+    it again changes nothing."""
+    if links:
+        reset_password_token_created.connect(send_reset_email, dispatch_uid=DISPATCH_UID)
+        _state["connected"] = True
+    if codes:
+        reset_code_created.connect(send_code_email, dispatch_uid=CODE_DISPATCH_UID)
 
 
 def disconnect() -> None:
-    """Stop sending reset e-mails (and checking ``RESET_URL``)."""
+    """Stop sending reset e-mails, links and codes (and checking ``RESET_URL``)."""
     reset_password_token_created.disconnect(dispatch_uid=DISPATCH_UID)
+    reset_code_created.disconnect(dispatch_uid=CODE_DISPATCH_UID)
     _state["connected"] = False

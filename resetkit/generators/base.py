@@ -41,7 +41,8 @@ SHORT_CODE_BITS = 64
 
 def makes_short_codes(generator: BaseTokenGenerator) -> bool:
     """Whether ``generator``'s tokens are short enough to be guessed (under 64 bits)."""
-    bits = generator.entropy_bits()
+    entropy_bits = getattr(generator, "entropy_bits", None)  # duck-typed generators have none
+    bits = entropy_bits() if callable(entropy_bits) else None
     return bits is not None and bits < SHORT_CODE_BITS
 
 

@@ -23,8 +23,13 @@ from resetkit.backends import (
     get_token_store,
 )
 from resetkit.conf import resetkit_settings
-from resetkit.generators import BaseTokenGenerator, build_token_generator, get_token_generator
+from resetkit.generators import (
+    BaseTokenGenerator,
+    build_token_generator,
+    get_token_generator,
+)
 from resetkit.loading import import_from_setting
+from resetkit.mixins.codes import ShortCodeMixin
 from resetkit.throttling import get_default_throttle_classes, instantiate_throttles
 
 logger = logging.getLogger("resetkit")
@@ -78,7 +83,7 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(exc, RedisConnectionError | RedisTimeoutError)
 
 
-class ResetFlowMixin:
+class ResetFlowMixin(ShortCodeMixin):
     """Base of :class:`TokenIssueMixin`, :class:`TokenValidateMixin`, :class:`PasswordConfirmMixin`.
 
     Class attributes default to ``None`` and are resolved per request, so settings changed at
@@ -110,16 +115,23 @@ class ResetFlowMixin:
         """Return the options for this view's own store class."""
         return dict(self.token_store_kwargs or {})
 
+    def get_token_store_overrides(self) -> dict[str, Any]:
+        """Options that beat the configured ones, whichever store class is used: the e-mail +
+        code flow sets its ``namespace`` and ``lifetime`` here."""
+        return {}
+
     def get_token_store(self) -> BaseTokenStore:
         """Return the store this request uses (built once per request)."""
         store: BaseTokenStore | None = getattr(self, "_resetkit_token_store", None)
         if store is None:
             cls = self.get_token_store_class()
+            overrides = self.get_token_store_overrides()
             if cls is None:
-                store = get_token_store()
+                store = get_token_store(**overrides)
             else:
                 where = f"{type(self).__name__}.token_store_kwargs"
-                store = build_token_store(cls, self.get_token_store_kwargs(), where)
+                options = {**self.get_token_store_kwargs(), **overrides}
+                store = build_token_store(cls, options, where)
             self._resetkit_token_store = store
         return store
 

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import router, transaction
+from django.db import connections, router, transaction
+from django.db.models import F
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from resetkit.backends import ResetTokenLike
+from resetkit.backends import BaseTokenStore, ResetTokenLike
+from resetkit.events import loggable_pk
 from resetkit.mixins.base import ResetFlowMixin
 from resetkit.revokers import get_post_reset_revokers
 from resetkit.signals import post_password_reset, pre_password_reset
 from resetkit.throttling import get_endpoint_throttle_classes
+
+logger = logging.getLogger("resetkit")
+
+#: ``reset_event`` of the record logged when a reset fails after its checks passed.
+CONFIRM_FAILED = "confirm.failed"
 
 
 class PasswordConfirmMixin(ResetFlowMixin):
@@ -31,14 +39,20 @@ class PasswordConfirmMixin(ResetFlowMixin):
     def confirm_reset(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)  # type: ignore[attr-defined]
         serializer.is_valid(raise_exception=True)
-        token = self.get_valid_token(serializer.validated_data["token"])
+        token = self.get_presented_token(serializer.validated_data)
         password = serializer.validated_data["password"]
-        self.check_password(password, token.user)
+        try:
+            self.check_password(password, token.user)
+        except exceptions.ValidationError:
+            self.release_code_attempt()  # the code was right: a weak password costs no attempt
+            raise
         self.perform_reset(token, password)
+        self.clear_code_attempts()
         return self.get_confirm_response(token)
 
     def get_default_throttle_classes(self) -> Sequence[type[BaseThrottle]]:
-        """``CONFIRM_THROTTLE_CLASSES``, else DRF's ``DEFAULT_THROTTLE_CLASSES``."""
+        """``CONFIRM_THROTTLE_CLASSES``; unset, resetkit's per-client confirm throttle and DRF's
+        ``DEFAULT_THROTTLE_CLASSES``."""
         return get_endpoint_throttle_classes("CONFIRM_THROTTLE_CLASSES")
 
     def check_password(self, password: str, user: Any) -> None:
@@ -49,22 +63,81 @@ class PasswordConfirmMixin(ResetFlowMixin):
             raise exceptions.ValidationError({"password": list(exc.messages)}) from exc
 
     def perform_reset(self, token: ResetTokenLike, password: str) -> None:
-        """Spend ``token``, revoke the user's other tokens and set the password, atomically.
+        """Set the password if it is still the one ``token`` was issued under; all or nothing.
 
-        The store consumes and revokes first (one statement on the ORM store): of concurrent
-        confirms with tokens of one user only one gets past that line, so
-        ``pre_password_reset`` is sent only for the reset that will happen. A loser leaves
-        through the generic 404, which rolls its transaction back.
+        In one transaction on the user model's database:
+
+        1. lock the user's row and read it afresh (:meth:`lock_user`); unless its password is
+           still the one the token was issued under and the user is still eligible, the
+           generic 404, with nothing sent and nothing changed (compare-and-set: a password
+           changed elsewhere meanwhile is never overwritten). The lock queues every confirm
+           of one user, so of concurrent confirms only the first gets past this line;
+        2. :meth:`revoke_other_credentials` (``POST_RESET_REVOKERS``);
+        3. ``pre_password_reset``;
+        4. :meth:`set_password`;
+        5. the store spends the token and revokes the user's others (:meth:`consume_token`).
+           Last, so that on a store outside the database (a cache), which no rollback
+           reaches, everything that can fail has run before the token is spent; if the
+           token is gone by now, the generic 404.
+
+        Any failure rolls the transaction back: the password, the revokers' database writes
+        and the store's rows (ORM store) are as they were, the token still works, and
+        ``post_password_reset`` is not sent. The failure is logged on the ``resetkit`` logger
+        (``confirm.failed``) and answered 5xx (503 for an unreachable database or cache, else
+        500). ``post_password_reset`` is sent once the block is closed, with the locked,
+        fresh user (``token.user`` is set to it too).
         """
         store = self.get_token_store()
-        user = token.user
-        with transaction.atomic(using=router.db_for_write(type(user))):
-            if not store.consume_and_revoke(token):
+        using = router.db_for_write(type(token.user))
+        with transaction.atomic(using=using):
+            user = self.lock_user(token.user, using)
+            if (
+                user is None
+                or not store.password_unchanged(user, token.password_fingerprint)
+                or not self.is_user_eligible(user)
+            ):
                 self.token_not_found()
-            pre_password_reset.send(sender=self.__class__, user=user, reset_password_token=token)
-            self.set_password(user, password)
-            self.revoke_other_credentials(user)
+            token.user = user
+            step = "revoke_other_credentials"
+            try:
+                self.revoke_other_credentials(user)
+                step = "pre_password_reset"
+                pre_password_reset.send(
+                    sender=self.__class__, user=user, reset_password_token=token
+                )
+                step = "set_password"
+                self.set_password(user, password)
+                step = "consume_token"
+                consumed = self.consume_token(store, token)
+            except exceptions.APIException:
+                raise  # an answer a hook chose (a 404, a 400): not a failure of the reset
+            except Exception as exc:
+                self.log_reset_failure(token, step, exc)
+                raise
+            if not consumed:
+                self.token_not_found()
         post_password_reset.send(sender=self.__class__, user=user, reset_password_token=token)
+
+    def lock_user(self, user: Any, using: str) -> Any | None:
+        """Lock ``user``'s row until the reset's transaction ends and return it read afresh
+        (``None`` if it is gone).
+
+        ``SELECT ... FOR UPDATE`` where the database has it (``FOR NO KEY UPDATE`` on
+        PostgreSQL, which lets rows that reference the user, such as new tokens, be written
+        meanwhile). Elsewhere (SQLite) a write that changes nothing takes the database's
+        write lock first, so that concurrent resets queue here rather than after they have
+        read the row (unless the transaction took that lock when it began:
+        ``"transaction_mode": "IMMEDIATE"`` or ``"EXCLUSIVE"``).
+        """
+        manager = type(user)._default_manager.db_manager(using)
+        connection = connections[using]
+        features = connection.features
+        if features.has_select_for_update:
+            no_key = bool(getattr(features, "has_select_for_no_key_update", False))
+            return manager.select_for_update(no_key=no_key).filter(pk=user.pk).first()
+        if getattr(connection, "transaction_mode", None) not in ("IMMEDIATE", "EXCLUSIVE"):
+            manager.filter(pk=user.pk).update(password=F("password"))
+        return manager.filter(pk=user.pk).first()
 
     def set_password(self, user: Any, password: str) -> None:
         """Hash and save the new password (only the password column is written)."""
@@ -73,9 +146,35 @@ class PasswordConfirmMixin(ResetFlowMixin):
 
     def revoke_other_credentials(self, user: Any) -> None:
         """Call each of ``POST_RESET_REVOKERS`` with ``user``, inside the reset's transaction:
-        whoever knew the old password may hold API or refresh tokens made with it."""
+        whoever knew the old password may hold API or refresh tokens made with it. A revoker
+        that raises undoes the reset."""
         for revoker in get_post_reset_revokers():
             revoker(user)
+
+    def consume_token(self, store: BaseTokenStore, token: ResetTokenLike) -> bool:
+        """Spend ``token`` and revoke the user's other tokens (the store's
+        ``consume_and_revoke``); return whether this reset spent it."""
+        return store.consume_and_revoke(token)
+
+    def log_reset_failure(self, token: ResetTokenLike, step: str, exc: BaseException) -> None:
+        """Log a reset that failed after its checks passed (and was rolled back)."""
+        pk = getattr(token.user, "pk", None)
+        logger.error(
+            "resetkit: %s: the reset of user pk=%s failed in %s (%s: %s); it was rolled back, "
+            "the password is unchanged.",
+            type(self).__name__,
+            pk,
+            step,
+            type(exc).__name__,
+            exc,
+            exc_info=exc,
+            extra={
+                "reset_event": CONFIRM_FAILED,
+                "reset_view": type(self).__name__,
+                "reset_user_pk": None if pk is None else loggable_pk(pk),
+                "reset_step": step,
+            },
+        )
 
     def get_confirm_response(self, token: ResetTokenLike) -> Response:
         """Return the answer after a successful reset."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -27,6 +26,7 @@ from resetkit.executors import (
     submit_issue_job,
 )
 from resetkit.executors.jobs import JOB_META_KEYS, meta_key, snapshot_request
+from resetkit.identifiers import identifiers_match, lookup_values
 from resetkit.loading import import_from_setting
 from resetkit.mixins.base import ResetFlowMixin, is_schema_error, log_schema_error
 from resetkit.signals import reset_password_token_created
@@ -41,34 +41,6 @@ logger = logging.getLogger("resetkit")
 NO_ACCOUNT_ERROR = _(
     "We couldn't find an account associated with that email. Please try a different e-mail address."
 )
-
-
-def identifiers_match(submitted: str, stored: str) -> bool:
-    """Compare two identifiers as Unicode TR 36 recommends: NFKC, then casefold.
-
-    The database's case-insensitive match is looser than this in places (and differs between
-    databases); this check keeps a look-alike address from receiving another account's token.
-    """
-    return (
-        unicodedata.normalize("NFKC", submitted).casefold()
-        == unicodedata.normalize("NFKC", stored).casefold()
-    )
-
-
-def lookup_values(obj: Any, field: str) -> list[str]:
-    """Read ``field`` off ``obj``, following ``__`` into related objects (``profile__phone``).
-
-    A to-many relation (``groups__name``) gives one value per related object.
-    """
-    name, _, rest = field.partition("__")
-    value = getattr(obj, name, None)
-    if value is None:
-        return []
-    is_related_manager = hasattr(value, "all") and callable(value.all)
-    related = list(value.all()) if is_related_manager else [value]
-    if not rest:
-        return [str(item) for item in related]
-    return [found for item in related for found in lookup_values(item, rest)]
 
 
 class TokenIssueMixin(ResetFlowMixin):

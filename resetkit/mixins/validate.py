@@ -16,20 +16,23 @@ from resetkit.throttling import get_endpoint_throttle_classes
 
 
 class TokenValidateMixin(ResetFlowMixin):
-    """Check a token without using it. Expects a serializer with a ``token`` field.
+    """Check a token without using it. Expects a serializer with a ``token`` field (and an
+    ``email`` field for short codes).
 
-    Skeleton: validate input → find the live token of an eligible user (else the generic 404)
-    → respond.
+    Skeleton: validate input → find the presented token: live, of an eligible user and, for a
+    short code, of the account named in ``email`` (else the generic 404) → respond.
     """
 
     def validate_token(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)  # type: ignore[attr-defined]
         serializer.is_valid(raise_exception=True)
-        token = self.get_valid_token(serializer.validated_data["token"])
+        token = self.get_presented_token(serializer.validated_data)
+        self.release_code_attempt()  # a right code costs no attempt
         return self.get_validate_response(token)
 
     def get_default_throttle_classes(self) -> Sequence[type[BaseThrottle]]:
-        """``VALIDATE_THROTTLE_CLASSES``, else DRF's ``DEFAULT_THROTTLE_CLASSES``."""
+        """``VALIDATE_THROTTLE_CLASSES``; unset, resetkit's per-client validate throttle and DRF's
+        ``DEFAULT_THROTTLE_CLASSES``."""
         return get_endpoint_throttle_classes("VALIDATE_THROTTLE_CLASSES")
 
     def get_validate_response(self, token: ResetTokenLike) -> Response:

@@ -1,21 +1,24 @@
 """The staff-only API: list outstanding reset requests, revoke all tokens of a user.
 
-Both views require ``is_staff`` (DRF's ``IsAdminUser``) and use the project's authentication
-classes. Listing reads the ORM store's table; revoking goes through the configured store, so
-it works with the cache store too.
+Both views require ``is_staff`` (DRF's ``IsAdminUser``) and, as the admin does, a permission on
+the token model: ``view`` to list, ``delete`` to revoke (superusers hold every permission).
+They use the project's authentication classes. Listing reads the ORM store's table; revoking
+goes through the configured store, so it works with the cache store too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.contrib.auth import get_permission_codename
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import IsAdminUser
+from rest_framework.permissions import BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -31,6 +34,35 @@ CANNOT_LIST_ERROR = _(
 )
 
 
+def token_permission(action: str) -> str:
+    """The token model's ``action`` permission: ``resetkit.view_resetpasswordtoken``..."""
+    opts = ResetPasswordToken._meta
+    return f"{opts.app_label}.{get_permission_codename(action, opts)}"
+
+
+class HasTokenModelPermissions(BasePermission):
+    """The user holds every permission the view names in ``get_required_permissions()``,
+    as ``user.has_perms()`` reports them (the auth backends; superusers hold them all)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return bool(user.has_perms(view.get_required_permissions()))
+
+
+class StaffPermissionsMixin:
+    """What :class:`HasTokenModelPermissions` asks of a staff view: the token model's
+    ``required_permissions``."""
+
+    #: Actions on the token model (``"view"``, ``"delete"``...) the user needs permission for.
+    required_permissions: Sequence[str] = ()
+
+    def get_required_permissions(self) -> list[str]:
+        """The full permission names of ``required_permissions``."""
+        return [token_permission(action) for action in self.required_permissions]
+
+
 class StaffPagination(PageNumberPagination):
     """Pages of 50 rows; ``?page_size=`` asks for up to 500."""
 
@@ -39,11 +71,13 @@ class StaffPagination(PageNumberPagination):
     max_page_size = 500
 
 
-class ResetTokenListView(ListAPIView):
+class ResetTokenListView(StaffPermissionsMixin, ListAPIView):
     """List outstanding reset requests, newest first, with the filters of
     :class:`~resetkit.staff.filters.ResetTokenFilterSet`."""
 
-    permission_classes = (IsAdminUser,)
+    permission_classes = (IsAdminUser, HasTokenModelPermissions)
+    #: The admin's permission to see the rows.
+    required_permissions = ("view",)
     serializer_class = StaffResetTokenSerializer
     filter_backends = (DjangoFilterBackend,)
     filterset_class = ResetTokenFilterSet
@@ -65,14 +99,16 @@ class ResetTokenListView(ListAPIView):
         return Response({"detail": CANNOT_LIST_ERROR}, status=status.HTTP_501_NOT_IMPLEMENTED)
 
 
-class RevokeUserTokensView(GenericAPIView):
+class RevokeUserTokensView(StaffPermissionsMixin, GenericAPIView):
     """POST ``{"user": <pk>}``: every outstanding reset token of that user stops working.
 
     Answers 204: the contract of a store does not report how many tokens it revoked (a
     cache store cannot know).
     """
 
-    permission_classes = (IsAdminUser,)
+    permission_classes = (IsAdminUser, HasTokenModelPermissions)
+    #: The admin's permission to delete the rows.
+    required_permissions = ("delete",)
     serializer_class = RevokeUserTokensSerializer
 
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -3,12 +3,16 @@
 Run with ``make browser-test``; ``make test`` leaves it out (see ``conftest.py``). A screenshot
 of each step is saved in ``.ci/artifacts/screenshots/`` (``reset-NN-<step>.png``), to look at
 after a run.
+
+The e-mailed link carries the token in its fragment (``/reset/#token=...``), which the browser
+never sends: after the whole flow, the demo server's access log must not hold the token.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,12 +24,27 @@ EMAIL = "demo@example.com"
 OLD_PASSWORD = "demo-password-2024"  # set by create_demo_user
 NEW_PASSWORD = "a-much-better-one-42"
 HTTP_STATUS_NOTE = "Failed to load resource: the server responded with a status of"
-LINK = re.compile(r"https?://\S+/reset/\?token=\S+")
+LINK = re.compile(r"https?://\S+/reset/#token=\S+")
+# The code of the e-mail + code flow (resetkit.codes): a run of digits on its own.
+CODE = re.compile(r"(?<![\w-])\d{6,12}(?![\w-])")
 
 
 def basic_auth(username: str, password: str) -> dict[str, str]:
     credentials = base64.b64encode(f"{username}:{password}".encode()).decode()
     return {"Authorization": f"Basic {credentials}"}
+
+
+def assert_not_in_access_log(demo_server: DemoServer, *secrets: str) -> None:
+    """The server's request log (runserver's stderr) names requests, never a token or code.
+
+    runserver writes a request's log line after its answer; the short wait lets the last line
+    of the flow land before the file is read.
+    """
+    time.sleep(0.5)
+    log = demo_server.log_path.read_text()
+    assert '"GET /reset/ HTTP/1.1" 200' in log, log  # the log does record requests
+    for secret in secrets:
+        assert secret not in log, f"{secret!r} is in the access log:\n{log}"
 
 
 def record_console_error(message: Any, errors: list[str]) -> None:
@@ -37,15 +56,16 @@ def record_console_error(message: Any, errors: list[str]) -> None:
 class Steps:
     """Numbered full-page screenshots, one per step of the flow."""
 
-    def __init__(self, page: Any, directory: Path) -> None:
+    def __init__(self, page: Any, directory: Path, prefix: str = "reset") -> None:
         self.page = page
         self.directory = directory
+        self.prefix = prefix
         self.count = 0
 
     def shot(self, name: str) -> None:
         self.count += 1
         self.page.screenshot(
-            path=self.directory / f"reset-{self.count:02d}-{name}.png", full_page=True
+            path=self.directory / f"{self.prefix}-{self.count:02d}-{name}.png", full_page=True
         )
 
 
@@ -86,15 +106,19 @@ def test_reset_flow_end_to_end(
     found = LINK.search(body.get_content())
     assert found, body.get_content()
     link = found.group(0)
-    assert link.startswith(f"{demo_server.base_url}/reset/?token=")
-    token = parse_qs(urlsplit(link).query)["token"][0]
+    assert link.startswith(f"{demo_server.base_url}/reset/#token=")
+    token = parse_qs(urlsplit(link).fragment)["token"][0]
 
     # 4. The link opens "choose a new password": the token leaves the address bar at once and
     # no request the page makes (its script and style included) names it in a Referer.
+    # From another page, as a mail client opens it (a link differing from the address shown only
+    # in its fragment would not load the page again).
+    page.goto("about:blank")
     requests: list[Any] = []
     page.on("request", lambda request: requests.append(request))
     response = page.goto(link)
     assert response is not None
+    assert response.url == f"{demo_server.base_url}/reset/"  # the fragment stayed in the browser
     assert response.headers["referrer-policy"] == "no-referrer"
     password_field = page.get_by_label("New password", exact=True)
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
@@ -145,13 +169,94 @@ def test_reset_flow_end_to_end(
     expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
     expect(page.get_by_label("E-mail address")).to_be_editable()
 
+    # 9. Every request of the flow is in the server's access log, the token in none of them:
+    # the browser requested /reset/ for the link, and the page posted the token in bodies.
+    assert_not_in_access_log(demo_server, token)
     assert page_errors == []
 
 
 def test_unknown_token_is_refused_like_a_used_one(
     page: Any, expect: Any, demo_server: DemoServer
 ) -> None:
-    page.goto("/reset/?token=0123456789abcdef0123456789abcdef")
+    page.goto("/reset/#token=0123456789abcdef0123456789abcdef")
     expect(page.get_by_role("heading", name="This link can no longer be used")).to_be_visible()
     expect(page.get_by_role("link", name="Send me a new link")).to_be_visible()
     expect(page).to_have_url(f"{demo_server.base_url}/reset/")
+
+
+def test_token_in_query_string_is_not_read(page: Any, expect: Any) -> None:
+    """A ``?token=`` reached the server's log on the way in: the page ignores it."""
+    requests: list[Any] = []
+    page.on("request", lambda request: requests.append(request))
+    page.goto("/reset/?token=0123456789abcdef0123456789abcdef")
+    expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+    assert not [r.url for r in requests if "validate_token" in r.url]
+
+
+def test_reset_with_a_code(
+    page: Any, context: Any, expect: Any, demo_server: DemoServer, screenshot_dir: Path
+) -> None:
+    """The e-mail + code flow: ask for a code, read it from the e-mail, type it on the page."""
+    # Runs once the demo serves resetkit.codes (the built-in code flow).
+    steps = Steps(page, screenshot_dir, prefix="code")
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page.on("console", lambda msg: record_console_error(msg, page_errors))
+    new_password = "codes-are-fine-too-77"
+
+    # 1. "I have a code" opens the form without a code; going back asks for one.
+    page.goto("/reset/")
+    page.get_by_role("button", name="I have a code").click()
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    expect(page.get_by_label("Account e-mail")).to_be_focused()
+    steps.shot("code-form-empty")
+
+    # 2. Ask for a code: the same neutral answer, then the code form with the address filled in.
+    page.goto("/reset/")
+    page.get_by_label("E-mail address").fill(EMAIL)
+    mark = demo_server.output_mark()
+    page.get_by_role("button", name="Send me a code instead").click()
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    expect(page.get_by_text(f"If an account exists for {EMAIL}, an e-mail")).to_be_visible()
+    expect(page.get_by_label("Account e-mail")).to_have_value(EMAIL)
+    code_field = page.get_by_label("Code from the e-mail")
+    expect(code_field).to_be_focused()
+    steps.shot("code-sent")
+
+    # 3. The e-mail printed on the demo's console holds the code.
+    message = demo_server.wait_for_email(since=mark)
+    assert message["To"] == EMAIL
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    found = CODE.search(body.get_content())
+    assert found, body.get_content()
+    code = found.group(0)
+
+    # 4. A weak password is refused at its field; the code stays good.
+    password_field = page.get_by_label("Your new password")
+    code_field.fill(code)
+    password_field.fill("password")
+    page.get_by_role("button", name="Reset my password").click()
+    expect(password_field).to_have_accessible_description(re.compile("too common"))
+    steps.shot("code-weak-password")
+
+    # 5. A good one: done, and the new password logs in.
+    password_field.fill(new_password)
+    page.get_by_role("button", name="Reset my password").click()
+    expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
+    steps.shot("code-password-changed")
+    whoami = context.request.get("/api/whoami/", headers=basic_auth("demo", new_password))
+    assert whoami.status == 200
+
+    # 6. The code is spent: typed again, it is refused with a clear message.
+    page.goto("/reset/")
+    page.get_by_role("button", name="I have a code").click()
+    page.get_by_label("Account e-mail").fill(EMAIL)
+    page.get_by_label("Code from the e-mail").fill(code)
+    page.get_by_label("Your new password").fill("yet-another-one-88")
+    page.get_by_role("button", name="Reset my password").click()
+    expect(page.get_by_text("This code is wrong or no longer valid")).to_be_visible()
+    steps.shot("code-spent")
+
+    assert_not_in_access_log(demo_server, code)
+    assert page_errors == []

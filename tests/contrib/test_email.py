@@ -222,3 +222,42 @@ def test_connecting_twice_sends_one_message(api_client, user, mailoutbox) -> Non
     assert len(mailoutbox) == 1
     request_reset(api_client, "alice@example.com")
     assert len(mailoutbox) == 1  # disconnected: nothing more is sent
+
+
+# -- codes ---------------------------------------------------------------------------------------
+
+
+def test_connect_also_mails_codes_without_a_reset_url(api_client, user, mailoutbox) -> None:
+    email.connect(links=False)
+    try:
+        assert [m.id for m in email.check_reset_url()] == []  # no link sent: nothing to check
+        api_client.post("/api/password_reset/code/", {"email": user.email}, format="json")
+    finally:
+        email.disconnect()
+    [message] = mailoutbox
+    assert message.subject == "Your password reset code"
+    [code] = re.findall(r"^([0-9]{8})$", message.body, re.MULTILINE)
+    assert f"<strong>{code}</strong>" in message.alternatives[0][0]
+    assert "Hello alice," in message.body
+
+
+def test_the_code_mail_is_translated(api_client, user, mailoutbox) -> None:
+    from django.utils import translation
+
+    email.connect(links=False)
+    try:
+        with translation.override("de"):
+            view_request = {"email": user.email}
+            api_client.post(
+                "/api/password_reset/code/", view_request, format="json", HTTP_ACCEPT_LANGUAGE="de"
+            )
+    finally:
+        email.disconnect()
+    [message] = mailoutbox
+    assert message.subject == "Ihr Code zum Zurücksetzen des Passworts"
+
+
+def test_the_example_url_keeps_the_token_in_the_fragment() -> None:
+    assert email.EXAMPLE_URL == "https://app.example/reset#token={token}"
+    with resetkit_overrides(RESET_URL=email.EXAMPLE_URL):
+        assert email.build_reset_url("abc") == "https://app.example/reset#token=abc"

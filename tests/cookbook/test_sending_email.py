@@ -43,7 +43,7 @@ def test_contrib_receiver_mails_the_link(api_client, user, signals) -> None:
 
     assert response.status_code == 200
     [key] = signals.keys
-    link = f"https://app.example/reset?token={key}"
+    link = f"https://app.example/reset#token={key}"
     [message] = mail.outbox
     assert message.to == [user.email]
     assert message.from_email == "Example App <noreply@app.example>"
@@ -71,7 +71,7 @@ def test_own_receiver_mails_the_link(api_client, user, signals) -> None:
     assert message.to == [user.email]
     assert message.subject == "Reset your password"
     assert f"Hello {user.get_username()}," in message.body
-    assert f"https://app.example/reset?token={key}" in message.body
+    assert f"https://app.example/reset#token={key}" in message.body
 
 
 def test_no_receiver_no_mail(api_client, user, signals) -> None:

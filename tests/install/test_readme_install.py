@@ -31,7 +31,7 @@ MARKED_BLOCK = re.compile(
     r"^<!-- readme-install:(?P<name>[\w.-]+) -->\n```(?P<lang>\w+)\n(?P<code>.*?)^```$",
     re.MULTILINE | re.DOTALL,
 )
-RESET_URL = "https://app.example/reset?token="
+RESET_URL = "https://app.example/reset#token="
 EMAIL = "alice@example.com"
 NEW_PASSWORD = "a-much-better-one-42"
 

@@ -44,6 +44,52 @@ def test_signals_in_order_around_the_password_change(api_client, key, user) -> N
     assert seen == [("pre", False), ("post", True)]
 
 
+def test_steps_run_in_order_with_the_store_last(api_client, key, user) -> None:
+    """Revokers, pre_password_reset, the password write, then the store: everything that can
+    fail runs before the token is spent (a cache store cannot roll that back)."""
+    steps: list[str] = []
+
+    class Recording(ResetPasswordConfirm):
+        def lock_user(self, user: Any, using: str) -> Any:
+            steps.append("lock_user")
+            return super().lock_user(user, using)
+
+        def revoke_other_credentials(self, user: Any) -> None:
+            steps.append("revoke_other_credentials")
+            super().revoke_other_credentials(user)
+
+        def set_password(self, user: Any, password: str) -> None:
+            steps.append("set_password")
+            super().set_password(user, password)
+
+        def consume_token(self, store: Any, token: Any) -> bool:
+            steps.append("consume_token")
+            return super().consume_token(store, token)
+
+    def on_pre(**kwargs: Any) -> None:
+        steps.append("pre_password_reset")
+
+    def on_post(**kwargs: Any) -> None:
+        steps.append("post_password_reset")
+
+    pre_password_reset.connect(on_pre, dispatch_uid="steps-pre")
+    post_password_reset.connect(on_post, dispatch_uid="steps-post")
+    try:
+        response = call(Recording.as_view(), {"token": key, "password": NEW_PASSWORD})
+    finally:
+        pre_password_reset.disconnect(dispatch_uid="steps-pre")
+        post_password_reset.disconnect(dispatch_uid="steps-post")
+    assert response.status_code == 200
+    assert steps == [
+        "lock_user",
+        "revoke_other_credentials",
+        "pre_password_reset",
+        "set_password",
+        "consume_token",
+        "post_password_reset",
+    ]
+
+
 def test_signal_sender_is_the_view_class(api_client, key, signals) -> None:
     api_client.post(CONFIRM_URL, {"token": key, "password": NEW_PASSWORD}, format="json")
     assert signals.pre[0]["sender"] is ResetPasswordConfirm
@@ -59,6 +105,7 @@ def test_failure_while_saving_rolls_back_and_keeps_the_token(api_client, key, us
     with pytest.raises(RuntimeError):
         call(Broken.as_view(), {"token": key, "password": NEW_PASSWORD})
     assert reload(user).check_password("old-Passw0rd!")
+    assert signals.post == []
     response = api_client.post(CONFIRM_URL, {"token": key, "password": NEW_PASSWORD}, format="json")
     assert response.status_code == 200
 

@@ -71,3 +71,51 @@ def test_a_bad_rate_is_reported_by_a_check() -> None:
     with resetkit_overrides(ACCOUNT_TOKEN_RATE="often"):
         ids = [m.id for m in check_settings()]
     assert "resetkit.E010" in ids
+
+
+# -- the budget object ---------------------------------------------------------------------------
+
+
+def test_the_budget_lives_in_its_own_module_and_is_still_importable_from_throttling() -> None:
+    from resetkit import budgets, throttling
+
+    assert throttling.AccountTokenBudget is budgets.AccountTokenBudget
+
+
+def test_consume_and_clear(clock) -> None:
+    from types import SimpleNamespace
+
+    from resetkit.budgets import AccountTokenBudget
+
+    alice, bob = SimpleNamespace(pk=1), SimpleNamespace(pk="2b5c")
+    budget = AccountTokenBudget("2/hour")
+    assert [budget.consume(alice) for _ in range(3)] == [True, True, False]
+    assert budget.consume(bob) is True
+    assert budget.clear(alice) is True
+    assert budget.clear(alice) is False
+    assert [budget.consume(alice) for _ in range(3)] == [True, True, False]
+    clock.shift(timedelta(hours=1, minutes=1, seconds=1))  # an hour and one slice
+    assert budget.consume(alice) is True
+
+
+def test_no_rate_no_budget() -> None:
+    from types import SimpleNamespace
+
+    from resetkit.budgets import AccountTokenBudget
+
+    budget = AccountTokenBudget(None)
+    assert all(budget.consume(SimpleNamespace(pk=1)) for _ in range(10))
+    assert budget.clear(SimpleNamespace(pk=1)) is False
+
+
+def test_requests_refused_over_the_budget_do_not_extend_it(api_client, user, signals, clock):
+    """Asking again and again while the budget is spent does not push it further away."""
+    for _ in range(3):
+        ask(api_client, "alice@example.com")
+    for _ in range(20):
+        clock.shift(timedelta(minutes=2))
+        ask(api_client, "alice@example.com")
+    assert len(signals.created) == 3
+    clock.shift(timedelta(minutes=22))  # 62 minutes after the first three
+    ask(api_client, "alice@example.com")
+    assert len(signals.created) == 4

@@ -51,6 +51,8 @@ def test_project_callables_run_with_the_user(api_client, user, signals) -> None:
     with resetkit_overrides(POST_RESET_REVOKERS=[seen.append]):
         reset(api_client, signals)
     assert seen == [user]
+    # The row read under the reset's lock, the one the signals get too.
+    assert seen[0] is signals.pre[0]["user"] is signals.post[0]["user"]
 
 
 def test_a_failing_revoker_undoes_the_reset(api_client, user, signals) -> None:
@@ -62,7 +64,15 @@ def test_a_failing_revoker_undoes_the_reset(api_client, user, signals) -> None:
         reset(api_client, signals)
     user.refresh_from_db()
     assert user.check_password("old-Passw0rd!")
-    assert signals.post == []
+    # Revokers run before pre_password_reset: no receiver hears of a reset that did not happen.
+    assert signals.pre == [] and signals.post == []
+    # The token survived: it resets the password once the revoker works again.
+    response = api_client.post(
+        "/api/password_reset/confirm/",
+        {"token": signals.keys[-1], "password": PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 200
 
 
 def test_revokers_do_not_run_for_a_rejected_confirm(api_client, user, signals) -> None:

@@ -16,11 +16,28 @@ LIST_URL = "/staff/tokens/"
 REVOKE_URL = "/staff/revoke/"
 
 
+def grant(user: Any, *actions: str) -> Any:
+    """Give ``user`` the token model's permission for each of ``actions`` ("view", "delete")."""
+    from django.contrib.auth.models import Permission
+
+    codenames = [f"{action}_resetpasswordtoken" for action in actions]
+    perms = Permission.objects.filter(content_type__app_label="resetkit", codename__in=codenames)
+    assert perms.count() == len(codenames)
+    user.user_permissions.add(*perms)
+    return user
+
+
+def client_for(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def staff_client(make_user: Callable[..., Any]) -> APIClient:
-    client = APIClient()
-    client.force_login(make_user(email="staff@example.com", username="staff", is_staff=True))
-    return client
+    """A staff user with the admin's permissions to view and delete token rows."""
+    staff = make_user(email="staff@example.com", username="staff", is_staff=True)
+    return client_for(grant(staff, "view", "delete"))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from resetkit.models import ResetPasswordToken
 from tests.conftest import STORES, resetkit_overrides
-from tests.staff.conftest import LIST_URL, REVOKE_URL, ids, pks
+from tests.staff.conftest import LIST_URL, REVOKE_URL, client_for, grant, ids, pks
 
 pytestmark = pytest.mark.django_db
 
@@ -60,9 +60,83 @@ def test_staff_is_allowed(staff_client, rows) -> None:
     assert staff_client.get(LIST_URL).status_code == 200
 
 
+@pytest.mark.parametrize(("method", "url"), [("get", LIST_URL), ("post", REVOKE_URL)])
+def test_staff_without_model_permissions_is_refused(
+    make_user, store_kind, api_client, signals, rows, alice, method, url
+) -> None:
+    """``is_staff`` alone opens the admin's index, not the token rows: the API asks for the
+    same model permissions the admin does."""
+    [key] = issue(api_client, "alice@example.com", signals)
+    client = client_for(make_user(is_staff=True))
+    before = ResetPasswordToken.objects.count()
+    response = getattr(client, method)(url, {"user": alice.pk})
+    assert response.status_code == 403
+    assert_no_secret(response, list(rows.values()))
+    assert "results" not in response.json()
+    assert ResetPasswordToken.objects.count() == before
+    assert is_valid(api_client, key)
+
+
+def test_view_permission_lists_but_does_not_revoke(
+    make_user, store_kind, api_client, signals, alice
+) -> None:
+    [key] = issue(api_client, "alice@example.com", signals)
+    client = client_for(grant(make_user(is_staff=True), "view"))
+    assert client.get(LIST_URL).status_code == (200 if store_kind == "orm" else 501)
+    assert client.post(REVOKE_URL, {"user": alice.pk}).status_code == 403
+    assert is_valid(api_client, key)
+
+
+def test_delete_permission_alone_revokes_but_does_not_list(
+    make_user, store_kind, api_client, signals, alice
+) -> None:
+    [key] = issue(api_client, "alice@example.com", signals)
+    client = client_for(grant(make_user(is_staff=True), "delete"))
+    assert client.get(LIST_URL).status_code == 403
+    assert client.post(REVOKE_URL, {"user": alice.pk}).status_code == 204
+    assert not is_valid(api_client, key)
+
+
+def test_view_and_delete_permissions_list_and_revoke(
+    make_user, store_kind, api_client, signals, alice
+) -> None:
+    [key] = issue(api_client, "alice@example.com", signals)
+    client = client_for(grant(make_user(is_staff=True), "view", "delete"))
+    assert client.get(LIST_URL).status_code == (200 if store_kind == "orm" else 501)
+    assert client.post(REVOKE_URL, {"user": alice.pk}).status_code == 204
+    assert not is_valid(api_client, key)
+
+
+def test_permissions_through_a_group(make_user, rows) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.create(name="support")
+    group.permissions.add(
+        Permission.objects.get(
+            content_type__app_label="resetkit", codename="view_resetpasswordtoken"
+        )
+    )
+    staff = make_user(is_staff=True)
+    staff.groups.add(group)
+    assert client_for(staff).get(LIST_URL).status_code == 200
+
+
+def test_staff_superuser_holds_every_permission(make_user, rows, alice) -> None:
+    client = client_for(make_user(is_staff=True, is_superuser=True))
+    assert client.get(LIST_URL).status_code == 200
+    assert client.post(REVOKE_URL, {"user": alice.pk}).status_code == 204
+
+
+def test_model_permissions_without_staff_are_refused(make_user, rows, alice) -> None:
+    client = client_for(grant(make_user(), "view", "delete"))
+    assert client.get(LIST_URL).status_code == 403
+    assert client.post(REVOKE_URL, {"user": alice.pk}).status_code == 403
+    assert ResetPasswordToken.objects.count() == 4
+
+
 def test_staff_authenticated_by_password(make_user, rows) -> None:
     """The project's authentication classes apply (DRF's defaults include HTTP Basic)."""
-    make_user(username="ops", password="ops-Passw0rd!", is_staff=True)
+    grant(make_user(username="ops", password="ops-Passw0rd!", is_staff=True), "view")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=basic_auth("ops", "ops-Passw0rd!"))
     assert client.get(LIST_URL).status_code == 200

@@ -15,8 +15,9 @@ def send_reset_link(
     sender: Any, instance: Any, reset_password_token: ResetTokenLike, **kwargs: Any
 ) -> None:
     user = reset_password_token.user
-    # The raw token exists only now, in memory: put it in the link here.
-    link = "https://app.example/reset?token=" + quote(reset_password_token.key or "", safe="")
+    # The raw token exists only now, in memory: put it in the link here, in the fragment
+    # (after "#"), which browsers never send to a server, so no access log holds it.
+    link = "https://app.example/reset#token=" + quote(reset_password_token.key or "", safe="")
     send_mail(
         "Reset your password",
         f"Hello {user.get_username()},\n\nOpen {link} to choose a new password.",

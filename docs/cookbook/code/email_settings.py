@@ -3,6 +3,7 @@
 DEFAULT_FROM_EMAIL = "Example App <noreply@app.example>"
 
 RESETKIT = {
-    # Your page that reads the token from the link and posts it with the new password.
-    "RESET_URL": "https://app.example/reset?token={token}",
+    # Your page that reads the token from the link and posts it with the new password. The
+    # token goes in the fragment (after "#"): browsers never send it, so no access log holds it.
+    "RESET_URL": "https://app.example/reset#token={token}",
 }

@@ -3,8 +3,10 @@
 For support staff ("I asked three times and got nothing") and for developers locked out by the
 3/day request throttle, also across restarts once the cache is Redis. It deletes the cache
 entries the throttles and the budget count in; nothing else changes. The throttles' keys are
-computed by the configured throttle classes themselves, so a project's own classes (or DRF's
-``AnonRateThrottle`` and ``ScopedRateThrottle``) are cleared too.
+computed by the configured throttle classes themselves (resetkit's window throttles clear their
+own counters), so a project's own classes (or DRF's ``AnonRateThrottle`` and
+``ScopedRateThrottle``) are cleared too. The client is found as the throttles find it: an IPv6
+address clears its whole ``IPV6_PREFIX_LENGTH`` network.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from django.http import HttpRequest
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle, SimpleRateThrottle
 
+from resetkit.budgets import AccountTokenBudget
 from resetkit.conf import resetkit_settings
 from resetkit.throttling import (
     REQUEST_TOKEN_SCOPE,
     RESET_CONFIRM_SCOPE,
     VALIDATE_TOKEN_SCOPE,
-    AccountTokenBudget,
+    WindowRateThrottle,
     get_endpoint_throttle_classes,
     get_password_reset_request_token_throttle_classes,
     instantiate_throttles,
@@ -63,7 +66,7 @@ class Command(BaseCommand):
         try:
             for raw in options["ip"]:
                 address = self.parse_ip(raw)
-                cleared = sum(cache.delete(key) for cache, key in self.throttle_entries(address))
+                cleared = self.clear_throttles(address)
                 self.stdout.write(f"{address}: throttle entries cleared: {cleared}.")
             for email in options["email"]:
                 users = list(self.find_users(email))
@@ -81,9 +84,9 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"{raw!r} is not an IP address.") from exc
 
-    def throttle_entries(self, address: str) -> list[tuple[Any, str]]:
-        """The (cache, key) pairs the configured throttles of the three endpoints keep for a
-        client at ``address``."""
+    def clear_throttles(self, address: str) -> int:
+        """Clear what the configured throttles of the three endpoints count for a client at
+        ``address``; the number of entries that held something."""
         classes: list[type[BaseThrottle]] = []
         for found in (
             get_password_reset_request_token_throttle_classes(),
@@ -92,17 +95,27 @@ class Command(BaseCommand):
         ):
             classes.extend(cls for cls in found if cls not in classes)
         request = self.client_request(address)
-        entries: list[tuple[Any, str]] = []
+        seen: set[tuple[Any, ...]] = set()
+        cleared = 0
         for throttle in instantiate_throttles(classes):
             if not isinstance(throttle, SimpleRateThrottle):
                 continue  # keeps its counts where only it knows
             for scope in SCOPES if isinstance(throttle, ScopedRateThrottle) else (None,):
                 if scope is not None:
                     throttle.scope = scope
-                key = throttle.get_cache_key(request, _ScopedView(scope or ""))  # type: ignore[arg-type]
-                if key and (throttle.cache, key) not in entries:
-                    entries.append((throttle.cache, key))
-        return entries
+                view = _ScopedView(scope or "")
+                key = throttle.get_cache_key(request, view)  # type: ignore[arg-type]
+                if not key:
+                    continue
+                if isinstance(throttle, WindowRateThrottle):
+                    entry: tuple[Any, ...] = (throttle.get_counter().prefix, key)
+                    if entry not in seen:
+                        seen.add(entry)
+                        cleared += throttle.clear(request, view)
+                elif (entry := (id(throttle.cache), key)) not in seen:
+                    seen.add(entry)
+                    cleared += bool(throttle.cache.delete(key))
+        return cleared
 
     def client_request(self, address: str) -> HttpRequest:
         """A request from ``address`` as the throttles identify clients (``NUM_PROXIES``)."""

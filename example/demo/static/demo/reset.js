@@ -1,8 +1,11 @@
-// The reset page: ask for a link by e-mail, or, opened from that link, choose a new password.
+// The reset page: ask for a link by e-mail, or, opened from that link, choose a new password;
+// or, when the project serves resetkit.codes, ask for a code and type it with the new password.
 //
-// The e-mailed link carries the token in the address (?token=...). The script takes it out of
+// The e-mailed link carries the token in the address's fragment (/reset/#token=...), which the
+// browser never sends to the server: no access log or proxy sees it. The script takes it out of
 // the address bar at once and keeps it in this closure only, so that it is not left in the
 // visible URL, a bookmark, a copied link or a screenshot, and is gone when the tab is closed.
+// A token in the query string (?token=...) is not read: it would already be in the server's log.
 "use strict";
 
 (() => {
@@ -11,6 +14,9 @@
     request: app.dataset.requestUrl,
     validate: app.dataset.validateUrl,
     confirm: app.dataset.confirmUrl,
+    // Present only when the project serves the e-mail + code flow (resetkit.codes).
+    codeRequest: app.dataset.codeRequestUrl,
+    codeConfirm: app.dataset.codeConfirmUrl,
   };
   const steps = app.querySelectorAll("section");
 
@@ -88,28 +94,28 @@
     }
   }
 
-  // Disable a form's button while its request runs, so a double click sends one request.
+  // Disable a form's buttons while its request runs, so a double click sends one request.
   async function whileBusy(form, work) {
-    const button = form.querySelector("button[type=submit]");
-    button.disabled = true;
+    const buttons = form.querySelectorAll("button[type=submit]");
+    for (const button of buttons) button.disabled = true;
     form.setAttribute("aria-busy", "true");
     try {
       await work();
     } finally {
-      button.disabled = false;
+      for (const button of buttons) button.disabled = false;
       form.removeAttribute("aria-busy");
     }
   }
 
   // --8<-- [start:take-token] (docs/reset-page.md shows this function)
-  // Read the token from the address, then remove it from the address bar (and from the
-  // current history entry). Returns null when the page was opened without one.
+  // Read the token from the address's fragment (#token=...), then remove the fragment from
+  // the address bar (and from the current history entry). Returns null when the page was
+  // opened without one. The fragment never left the browser: the request was for /reset/.
   function takeTokenFromAddress() {
-    const url = new URL(window.location.href);
-    if (!url.searchParams.has("token")) return null;
-    const value = url.searchParams.get("token").trim();
-    url.searchParams.delete("token");
-    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+    const fragment = new URLSearchParams(window.location.hash.slice(1));
+    if (!fragment.has("token")) return null;
+    const value = fragment.get("token").trim();
+    history.replaceState(history.state, "", window.location.pathname + window.location.search);
     return value;
   }
   // --8<-- [end:take-token]
@@ -126,8 +132,14 @@
       showFieldErrors(emailInput, []);
       showProblem(requestProblem, "");
       const email = emailInput.value.trim();
-      const { status, data } = await postJson(urls.request, { email });
-      if (status === 200) {
+      // "Send me a code instead" asks the code endpoint; the answer is as neutral.
+      const wantsCode = Boolean(urls.codeRequest) && event.submitter?.value === "code";
+      const { status, data } = await postJson(wantsCode ? urls.codeRequest : urls.request, {
+        email,
+      });
+      if (status === 200 && wantsCode) {
+        showCodeStep(email);
+      } else if (status === 200) {
         document.getElementById("sent-email").textContent = email;
         showStep("step-sent");
       } else if (status === 400 && data.email) {
@@ -201,14 +213,84 @@
     });
   });
 
+  // --- the code flow: e-mail, code and new password in one form ---------------------------
+
+  const codeForm = document.getElementById("code-form");
+
+  // Show the code form; after a code was requested, say so and start at the code field.
+  function showCodeStep(email) {
+    const sent = document.getElementById("code-sent");
+    sent.hidden = !email;
+    document.getElementById("code-sent-email").textContent = email || "";
+    const emailField = document.getElementById("code-email");
+    if (email) emailField.value = email;
+    showStep("step-code");
+    if (email) document.getElementById("code").focus();
+  }
+
+  if (codeForm && urls.codeConfirm) {
+    const codeEmail = document.getElementById("code-email");
+    const codeInput = document.getElementById("code");
+    const codePassword = document.getElementById("code-password");
+    const codeProblem = document.getElementById("code-problem");
+
+    document.getElementById("have-code").addEventListener("click", () => showCodeStep(""));
+
+    codeForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      whileBusy(codeForm, async () => {
+        for (const input of [codeEmail, codeInput, codePassword]) showFieldErrors(input, []);
+        showProblem(codeProblem, "");
+        const { status, data } = await postJson(urls.codeConfirm, {
+          email: codeEmail.value.trim(),
+          code: codeInput.value.trim(),
+          password: codePassword.value,
+        });
+        if (status === 200) {
+          codeForm.reset();
+          showStep("step-done");
+        } else if (status === 400 && (data.email || data.code || data.password)) {
+          // Field errors: a malformed address or code, or a password the validators refused
+          // (the code is still good for another try).
+          const fields = [
+            [codeEmail, data.email],
+            [codeInput, data.code],
+            [codePassword, data.password],
+          ];
+          for (const [input, messages] of fields) showFieldErrors(input, [].concat(messages || []));
+          fields.find(([, messages]) => messages)[0].focus();
+        } else if (status === 404) {
+          // A wrong, expired or used code (the answer does not say which); a few wrong tries
+          // end every code of the account, so a new one may be needed.
+          codeInput.value = "";
+          showProblem(
+            codeProblem,
+            "This code is wrong or no longer valid. Check it, or ask for a new one.",
+          );
+          codeInput.focus();
+        } else {
+          showProblem(codeProblem, problemText(status));
+        }
+      });
+    });
+  }
+
   // --- start ----------------------------------------------------------------------------
 
   // Opened without a token, the page keeps showing the request form it starts with.
-  token = takeTokenFromAddress();
-  if (token === "") {
-    showStep("step-invalid");
-  } else if (token !== null) {
-    showStep("step-checking");
-    checkToken();
+  function openFromAddress() {
+    const found = takeTokenFromAddress();
+    if (found === null) return;
+    token = found;
+    if (token === "") {
+      showStep("step-invalid");
+    } else {
+      showStep("step-checking");
+      checkToken();
+    }
   }
+
+  openFromAddress();
+  // A link pasted into this tab while the page is open changes only the fragment: no reload.
+  window.addEventListener("hashchange", openFromAddress);
 })();

@@ -1,0 +1,122 @@
+"""Budgets of wrong short codes: per account identifier, and one for all clients.
+
+A short code (six or eight digits, any generator under 64 bits) can be guessed by trying.
+:class:`CodeAttempts` counts the codes presented for one account identifier (the ``email`` a
+client sends with the code): each presentation reserves one attempt *before* the code is
+looked at, with one atomic increment, so of any number of simultaneous guesses at most
+``CODE_ATTEMPT_LIMIT`` are evaluated. The attempt that reaches the limit and is wrong revokes
+every code issued so far for that identifier, and the count starts again: between two
+revocations an account faces at most ``CODE_ATTEMPT_LIMIT`` wrong codes.
+
+The counter keys on a keyed digest of the *submitted* identifier, normalised as the lookup
+compares it (NFKC, casefold), never on the user: an address without an account is counted
+exactly like one with an account, so the counters tell nothing either.
+
+:class:`CodeGuessBudget` is the budget of ``CODE_ONLY_LOOKUP`` (codes presented without an
+identifier, as django-rest-passwordreset takes them): one counter for every client, spent by
+wrong codes only (``CODE_ONLY_GUESS_RATE``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from resetkit.counters import WindowCounter
+from resetkit.digests import salted_hmac_hexdigest
+
+__all__ = ["Attempt", "CodeAttempts", "CodeGuessBudget", "identifier_digest"]
+
+ATTEMPTS_PREFIX = "resetkit:code-attempts"
+GUESSES_PREFIX = "resetkit:code-guesses"
+IDENTIFIER_SALT = "resetkit.code-attempts"
+
+
+def identifier_digest(identifier: str, namespace: str = "") -> str:
+    """A keyed digest of ``identifier`` as the lookup compares it (NFKC, then casefold): the
+    cache never holds the address, and ``Alice@`` and ``alice@`` share one budget."""
+    normalised = unicodedata.normalize("NFKC", identifier.strip()).casefold()
+    return salted_hmac_hexdigest(f"{IDENTIFIER_SALT}:{namespace}", normalised)[:40]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One reserved (or refused) attempt for an identifier."""
+
+    ident: str
+    #: Within the budget: the code may be evaluated.
+    allowed: bool
+    #: This attempt used the last one of the budget: if it is wrong, the codes are revoked.
+    last: bool
+
+
+class CodeAttempts:
+    """Attempts per account identifier: ``limit`` codes per ``period`` seconds (the codes'
+    lifetime). ``namespace`` separates flows (the code flow's budget is not the stock one's).
+
+    Revoking an identifier's codes is a mark in the cache ("codes issued before now are void"),
+    written and read the same way whether the identifier has an account or not: no database
+    write that only a real account would cost, so the time of the attempt that spends the
+    budget tells nothing either.
+    """
+
+    def __init__(
+        self, limit: int, period: int, *, namespace: str = "", cache_alias: str = "default"
+    ) -> None:
+        prefix = f"{ATTEMPTS_PREFIX}:{namespace}" if namespace else ATTEMPTS_PREFIX
+        self.counter = WindowCounter(
+            prefix, max(int(limit), 0), max(int(period), 1), cache_alias=cache_alias
+        )
+        self.namespace = namespace
+        self.period = max(int(period), 1)
+
+    def reserve(self, identifier: str) -> Attempt:
+        """Count one attempt for ``identifier``; refused (and not counted) over the limit."""
+        ident = identifier_digest(identifier, self.namespace)
+        hit = self.counter.hit(ident)
+        return Attempt(ident, hit.allowed, hit.allowed and hit.count >= self.counter.limit)
+
+    def release(self, attempt: Attempt) -> None:
+        """Give a successful attempt back (a right code checked with validate)."""
+        if attempt.allowed:
+            self.counter.give_back(attempt.ident)
+
+    def clear(self, attempt: Attempt) -> None:
+        """Start the count again: after a reset, or once the account's codes are revoked."""
+        self.counter.reset(attempt.ident)
+
+    def revoked_key(self, attempt: Attempt) -> str:
+        return f"{self.counter.prefix}:revoked:{attempt.ident}"
+
+    def revoke(self, attempt: Attempt) -> None:
+        """Void every code issued so far for ``attempt``'s identifier, and start counting again."""
+        self.counter.cache.set(
+            self.revoked_key(attempt), timezone.now().timestamp(), self.period + 1
+        )
+        self.clear(attempt)
+
+    def revoked_since(self, attempt: Attempt) -> float | None:
+        """When the identifier's codes were last revoked (a timestamp), or ``None``."""
+        stamp = self.counter.cache.get(self.revoked_key(attempt))
+        return float(stamp) if stamp is not None else None
+
+
+class CodeGuessBudget:
+    """Wrong codes per period over every client, for ``CODE_ONLY_LOOKUP`` (one counter)."""
+
+    IDENT = "all"
+
+    def __init__(self, limit: int, period: int, *, cache_alias: str = "default") -> None:
+        self.counter = WindowCounter(
+            GUESSES_PREFIX, max(int(limit), 0), period, cache_alias=cache_alias
+        )
+
+    def reserve(self) -> bool:
+        """Count one guess; ``False`` when the budget is spent (then nothing is evaluated)."""
+        return self.counter.hit(self.IDENT).allowed
+
+    def release(self) -> None:
+        """Give a right code's guess back: only wrong codes spend the budget."""
+        self.counter.give_back(self.IDENT)

@@ -1,0 +1,93 @@
+"""64 simultaneous wrong codes for one account: at most ``CODE_ATTEMPT_LIMIT`` are evaluated.
+
+The threads start together on a barrier, each on its own database connection, against the
+run's database and cache (LocMem by default; Redis with ``RESETKIT_TEST_CACHE=redis``). No
+evaluation starts before every thread has reserved its attempt, so the count is tested with all
+64 reservations really overlapping.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from resetkit.attempts import CodeAttempts
+from resetkit.codes.views import ResetPasswordConfirmCode, ResetPasswordValidateCode
+from resetkit.mixins.base import ResetFlowMixin
+from tests.codes.conftest import CONFIRM, VALIDATE, request_code, wrong_codes
+
+pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
+
+THREADS = 64
+
+
+@pytest.mark.parametrize(
+    ("url", "view"), [(VALIDATE, ResetPasswordValidateCode), (CONFIRM, ResetPasswordConfirmCode)]
+)
+def test_simultaneous_wrong_codes_evaluate_at_most_the_limit(
+    monkeypatch, api_client, user, url: str, view: type
+) -> None:
+    code = request_code(api_client, user.email)
+    guesses = wrong_codes(THREADS, code)
+    lock = threading.Lock()
+    reserved = {"count": 0}
+    all_reserved = threading.Event()
+    evaluated: list[str] = []
+    real_reserve = CodeAttempts.reserve
+    real_get_code_accounts = ResetFlowMixin.get_code_accounts
+
+    def reserve(self: CodeAttempts, identifier: str) -> Any:
+        attempt = real_reserve(self, identifier)
+        with lock:
+            reserved["count"] += 1
+            if reserved["count"] == THREADS:
+                all_reserved.set()
+        return attempt
+
+    def get_code_accounts(self: Any, identifier: str) -> Any:
+        # Only an attempt within the budget goes on to look the code up.
+        assert all_reserved.wait(timeout=60), "not every thread reserved its attempt"
+        with lock:
+            evaluated.append(identifier)
+        return real_get_code_accounts(self, identifier)
+
+    monkeypatch.setattr(CodeAttempts, "reserve", reserve)
+    monkeypatch.setattr(view, "get_code_accounts", get_code_accounts)
+
+    barrier = threading.Barrier(THREADS)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            client = APIClient()
+            barrier.wait(timeout=30)
+            body = {"email": user.email, "code": guesses[n], "password": "a-much-better-one-42"}
+            response = client.post(url, body, format="json")
+            with lock:
+                statuses.append(response.status_code)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    if errors:
+        raise errors[0]
+
+    assert statuses == [404] * THREADS  # no 500, no 429: every one the generic answer
+    assert len(evaluated) == 5
+    # The fifth wrong code revoked the account's codes.
+    monkeypatch.undo()
+    from tests.codes.conftest import validate
+
+    assert validate(api_client, user.email, code).status_code == 404
