@@ -167,3 +167,48 @@ def test_binding_holds_under_code_only_lookup(api_client, user) -> None:
         assert missing.status_code == 400
         assert set(missing.json()) == {"email"}
         assert validate(api_client, user.email, code).status_code == 200
+
+
+def work_of(client, email: str, code: str) -> tuple[int, list[str]]:
+    """The answer's status and the SQL statements one validate ran, literals stripped."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        status = validate(client, email, code).status_code
+    shapes = [re.sub(r"'[^']*'|\b\d+\b", "?", query["sql"]) for query in queries.captured_queries]
+    return status, shapes
+
+
+def test_another_accounts_code_costs_what_an_unknown_code_costs(
+    api_client, user, make_user
+) -> None:
+    """The database sees the same statements for a wrong code, for the right code of another
+    account, and for an address without an account: a client cannot time its way to learning
+    that a code is live somewhere."""
+    make_user(email="bob@example.com")
+    code = request_code(api_client, user.email)
+    [wrong] = wrong_codes(1, code)
+
+    work = {
+        "wrong code": work_of(api_client, "bob@example.com", wrong),
+        "another account's code": work_of(api_client, "bob@example.com", code),
+        "no account": work_of(api_client, "nobody@example.com", code),
+    }
+    assert {status for status, _ in work.values()} == {404}
+    assert len({tuple(shapes) for _, shapes in work.values()}) == 1, work
+
+
+def test_the_last_wrong_code_costs_the_same_with_or_without_an_account(api_client, user) -> None:
+    """The attempt that spends the budget voids the codes with a mark in the cache, for an
+    address with an account or without: no database write only a real account would cost."""
+    request_code(api_client, user.email)
+    codes = wrong_codes(5)
+    for code in codes[:4]:
+        validate(api_client, user.email, code)
+        validate(api_client, "nobody@example.com", code)
+    assert work_of(api_client, user.email, codes[4]) == work_of(
+        api_client, "nobody@example.com", codes[4]
+    )
