@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -23,6 +22,7 @@ from resetkit.backends import (
     get_token_store,
 )
 from resetkit.conf import resetkit_settings
+from resetkit.exceptions import is_outage, is_schema_error, log_schema_error
 from resetkit.generators import (
     BaseTokenGenerator,
     build_token_generator,
@@ -38,49 +38,6 @@ logger = logging.getLogger("resetkit")
 # the caller learns nothing about which. Worded as django-rest-passwordreset words it.
 INVALID_TOKEN_ERROR = _("The OTP password entered is not valid. Please check and try again.")
 SERVICE_UNAVAILABLE_ERROR = _("Password reset is temporarily unavailable. Please try again later.")
-
-
-# A table or column missing, as SQLite, PostgreSQL, MySQL/MariaDB and Oracle word it.
-_SCHEMA_ERROR = re.compile(
-    r"no such (table|column)|\b(relation|column|table or view)\b.* does not exist"
-    r"|\btable\b.* doesn't exist|unknown column|ora-00942|ora-00904",
-    re.IGNORECASE,
-)
-
-
-def is_schema_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is a database error about a missing table or column: migrations not
-    run, not an outage. SQLite reports it as an ``OperationalError``, like a lost server."""
-    from django.db import DatabaseError
-
-    return isinstance(exc, DatabaseError) and bool(_SCHEMA_ERROR.search(str(exc)))
-
-
-def log_schema_error(where: str, exc: BaseException) -> None:
-    """Log a missing table or column with the likely fix. No traceback: Django (for a 500) or
-    the executor (for the request's background work) logs it right after."""
-    logger.error(
-        "resetkit: %s: the database has no table or column it needs (%s); run "
-        "`python manage.py migrate` (is 'resetkit' in INSTALLED_APPS?).",
-        where,
-        exc,
-        extra={"reset_event": "schema_error"},
-    )
-
-
-def is_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` means a backing service (database, cache) cannot be reached. A missing
-    table or column is not one (:func:`is_schema_error`): waiting will not fix it."""
-    from django.db import InterfaceError, OperationalError
-
-    if isinstance(exc, OperationalError | InterfaceError):
-        return not is_schema_error(exc)
-    try:
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-    except ImportError:  # redis is an optional extra
-        return False
-    return isinstance(exc, RedisConnectionError | RedisTimeoutError)
 
 
 class ResetFlowMixin(ShortCodeMixin):

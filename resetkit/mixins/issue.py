@@ -18,6 +18,7 @@ from rest_framework.throttling import BaseThrottle
 from resetkit.backends import DuplicateTokenError, ResetTokenLike
 from resetkit.conf import resetkit_settings
 from resetkit.events import log_issue_outcome, log_throttled
+from resetkit.exceptions import is_schema_error, log_schema_error
 from resetkit.executors import (
     BaseIssueExecutor,
     IssueJob,
@@ -28,7 +29,7 @@ from resetkit.executors import (
 from resetkit.executors.jobs import JOB_META_KEYS, meta_key, snapshot_request
 from resetkit.identifiers import identifiers_match, lookup_values
 from resetkit.loading import import_from_setting
-from resetkit.mixins.base import ResetFlowMixin, is_schema_error, log_schema_error
+from resetkit.mixins.base import ResetFlowMixin
 from resetkit.signals import reset_password_token_created
 from resetkit.throttling import (
     AccountTokenBudget,

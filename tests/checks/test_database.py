@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from resetkit.backends.orm import ORMTokenStore
 from resetkit.checks import check_token_table
-from resetkit.mixins.base import is_outage, is_schema_error
+from resetkit.exceptions import is_outage, is_schema_error
 from resetkit.testing import capture_issue_jobs
 
 pytestmark = pytest.mark.django_db
