@@ -164,28 +164,19 @@ $(BROWSER_STAMP): pyproject.toml $(DEV_STAMP)
 	$(BIN)/python -m pip install -e ".[dev,browser]"
 	@touch $@
 
-# Installs Chromium when missing and run as root on Debian; otherwise a missing Chromium
-# fails the test, never skips it. Screenshots of each step go to .ci/artifacts/screenshots/.
+# A missing Chromium fails the test, never skips it (CI installs it: .ci/run). Screenshots of
+# each step go to .ci/artifacts/screenshots/.
 browser-test: $(BROWSER_STAMP)
-	@if [ ! -x "$(CHROMIUM)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing chromium"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends chromium; \
-	fi
+	@test -x "$(CHROMIUM)" || { echo "browser-test needs $(CHROMIUM): install Debian's chromium package (or set CHROMIUM=...)" >&2; exit 1; }
 	RESETKIT_TEST_DB=sqlite RESETKIT_TEST_CACHE=locmem CHROMIUM=$(CHROMIUM) \
 		$(BIN)/pytest tests/browser -m browser $(PYTEST_ARGS)
 
 # --- translations ------------------------------------------------------------------------
 
 # makemessages over a copy of the package must find no message the committed catalogs lack.
-# Needs GNU gettext, installed here when missing and run as root on Debian; otherwise a
-# missing gettext fails the check, never skips it.
+# Needs GNU gettext; a missing one fails the check, never skips it (CI installs it: .ci/run).
 check-translations: $(DEV_STAMP)
-	@if ! command -v xgettext >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing gettext"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends gettext; \
-	fi
+	@command -v xgettext >/dev/null || { echo "check-translations needs xgettext: install Debian's gettext package" >&2; exit 1; }
 	$(BIN)/pytest tests/test_translations.py -m gettext $(PYTEST_ARGS)
 
 # --- documentation -----------------------------------------------------------------------
@@ -242,27 +233,27 @@ $(BENCH_STAMP): pyproject.toml $(DEV_STAMP)
 # token on the ORM store, 10 on the cache store (Redis). Fails unless every round has exactly
 # one 200, the winner's password and one post_password_reset.
 race: $(BENCH_STAMP)
-	$(BIN)/python benchmarks/race.py --db-prefix $(BENCH_DB_PREFIX) \
+	$(BIN)/python -m benchmarks.race --db-prefix $(BENCH_DB_PREFIX) \
 		--redis-url $(BENCH_REDIS_URL) $(RACE_ARGS)
 
 # Time to the last byte, to the server's close, and the next request's answer, under gunicorn
 # sync and gthread (one worker each): django-rest-passwordreset 1.6.0 (installed into
-# .bench-venvs/ on first use), resetkit with the thread executor and with the tasks executor
+# .bench/venv-upstream on first use), resetkit with the thread executor and with the tasks executor
 # (django-tasks-db and a real db_worker), each e-mailing through SMTP to a local sink; 200
 # requests per class in each cell, about 5 minutes. Fails if a resetkit cell's accuracy is above
 # 55% with a Mann-Whitney p below 0.01/12, or if an e-mail is missing.
 timing: $(BENCH_STAMP)
-	$(BIN)/python benchmarks/timing_oracle.py --alpha 0.01 --db-prefix $(BENCH_DB_PREFIX) \
+	$(BIN)/python -m benchmarks.timing_oracle --alpha 0.01 --db-prefix $(BENCH_DB_PREFIX) \
 		--redis-url $(BENCH_REDIS_URL) $(TIMING_ARGS)
 
 # The same with 60 requests per class and cell, about 2 minutes: for CI, catches large leaks.
 timing-quick: $(BENCH_STAMP)
-	$(BIN)/python benchmarks/timing_oracle.py --quick --alpha 0.01 \
+	$(BIN)/python -m benchmarks.timing_oracle --quick --alpha 0.01 \
 		--db-prefix $(BENCH_DB_PREFIX) --redis-url $(BENCH_REDIS_URL) $(TIMING_ARGS)
 
 # Burst test (benchmarks/attack.py): does each limit resetkit ships hold when requests arrive
 # together? gunicorn -w 4 --threads 16 (gthread) on a scratch PostgreSQL database, the cache on
-# Redis (shared by the workers), the limits on as shipped (benchmarks/attack_settings.py). Per
+# Redis (shared by the workers), the limits on as shipped (BENCH_LIMITS=shipped). Per
 # limit, 10 rounds of 64 requests released at once on pre-opened keep-alive connections, the
 # limit's state cleared between rounds: the request, validate and confirm throttles of one
 # client; the token budget of one account asked for from 64 addresses; wrong six-digit codes for
@@ -274,11 +265,11 @@ timing-quick: $(BENCH_STAMP)
 ATTACK_ARGS ?=
 
 attack: $(BENCH_STAMP)
-	$(BIN)/python benchmarks/attack.py --db-prefix $(BENCH_DB_PREFIX) \
+	$(BIN)/python -m benchmarks.attack --db-prefix $(BENCH_DB_PREFIX) \
 		--redis-url $(BENCH_REDIS_URL) $(ATTACK_ARGS)
 
 attack-quick: $(BENCH_STAMP)
-	$(BIN)/python benchmarks/attack.py --rounds 3 --db-prefix $(BENCH_DB_PREFIX) \
+	$(BIN)/python -m benchmarks.attack --rounds 3 --db-prefix $(BENCH_DB_PREFIX) \
 		--redis-url $(BENCH_REDIS_URL) $(ATTACK_ARGS)
 
 # The issuing work on real task workers (tests/e2e/): per backend (django-tasks-db, django-tasks-rq)
@@ -293,25 +284,22 @@ e2e: $(BENCH_STAMP)
 
 # resetkit beside django-rest-passwordreset 1.6.0 (benchmarks/run.py): round trips, throughput
 # through gunicorn + wrk, a million expired tokens, the cleanup command, Redis memory. Builds
-# its own virtualenvs in .bench/, PostgreSQL databases bench_perf_* and uses Redis database
-# BENCH_PERF_REDIS_URL; rewrites docs/performance.md and docs/img/benchmark-ratios.png. Needs
-# wrk, installed here when missing and run as root on Debian. BENCH_ARGS=--quick takes a few
-# minutes, the full run about half an hour.
+# django-rest-passwordreset's virtualenv in .bench/, PostgreSQL databases bench_perf_* and uses
+# Redis database BENCH_PERF_REDIS_URL; rewrites docs/performance.md and docs/img/benchmark-ratios.png. The
+# throughput section needs wrk (Debian's wrk package). BENCH_ARGS=--quick takes a few minutes,
+# the full run about half an hour.
 BENCH_ARGS           ?=
 BENCH_PERF_REDIS_URL ?= redis://127.0.0.1:6379/13
 
 bench: $(BENCH_STAMP)
-	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing wrk"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends wrk; \
-	fi
-	BENCH_REDIS_URL=$(BENCH_PERF_REDIS_URL) $(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	@case ",$(BENCH_ARGS)," in *--only*) ;; *) command -v wrk >/dev/null || { \
+		echo "bench needs wrk for its throughput section: install Debian's wrk package" >&2; exit 1; } ;; esac
+	BENCH_REDIS_URL=$(BENCH_PERF_REDIS_URL) $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 # --- housekeeping ------------------------------------------------------------------------
 
 clean:
 	rm -rf $(VENV) .nox .ci/logs .ci/artifacts build dist site .mypy_cache .ruff_cache .pytest_cache
-	rm -rf .bench-venvs .bench .hypothesis
+	rm -rf .bench .bench-venvs .hypothesis
 	rm -rf *.egg-info example/db.sqlite3
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

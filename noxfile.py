@@ -1,6 +1,7 @@
 """Compatibility matrix: the test suite against each supported Django / DRF / Python triple.
 
-Run with ``make compat`` (or ``nox`` from the repository root); ``nox --list`` shows the
+The one place the matrix is written down: ``make compat`` and CI run it. Run with ``make compat``
+(or ``nox`` from the repository root); ``nox --list`` shows the
 cells, ``nox -s "tests(py3.12-django6.0-drf3.17)"`` runs one cell, and ``nox -- -k confirm``
 passes arguments to pytest.
 Each cell runs the default configuration (SQLite, locmem cache, ``auth.User``); the
@@ -10,7 +11,6 @@ service-backed runs are ``make test-services``.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from pathlib import Path
 
@@ -31,18 +31,6 @@ SHOW_VERSIONS = (
     "import django, rest_framework; "
     "print('Django', django.__version__, '/ DRF', rest_framework.__version__)"
 )
-
-# What the suite needs besides the package: a `test` extra if pyproject.toml has one,
-# otherwise the `dev` extra without the linters and type checkers.
-TOOLING = {
-    "ruff",
-    "mypy",
-    "django-stubs",
-    "djangorestframework-stubs",
-    "nox",
-    "build",
-    "pre-commit",
-}
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
@@ -77,15 +65,6 @@ def _expose_pyenv_interpreters(versions: set[str]) -> None:
             os.environ["PATH"] = os.pathsep.join([str(candidates[-1].parent), path])
 
 
-def _test_requirements() -> list[str]:
-    extras = nox.project.load_toml("pyproject.toml")["project"]["optional-dependencies"]
-    if "test" in extras:
-        return list(extras["test"])
-    return [
-        req for req in extras["dev"] if re.split(r"[\s\[<>=!~;]", req, maxsplit=1)[0] not in TOOLING
-    ]
-
-
 _expose_pyenv_interpreters({python for python, _, _ in MATRIX})
 
 
@@ -101,8 +80,7 @@ def tests(session: nox.Session, django: str, drf: str) -> None:
     """Run the test suite with one pinned Django / DRF pair."""
     session.install(
         "-e",
-        ".",
-        *_test_requirements(),
+        ".[test]",
         f"Django~={django}.0",
         f"djangorestframework~={drf}.0",
     )

@@ -2,12 +2,12 @@
 
 The demo project is served by gunicorn (``--workers`` processes of ``--threads`` threads,
 gthread) on a scratch PostgreSQL database, with Django's default cache on Redis, so every
-worker counts in one place; the limits are on, as shipped (``attack_settings``). For each limit
-the script plays ``--rounds`` rounds. Each round starts from a clean slate (the Redis keys of
-the run are deleted: throttles, budgets, attempt counters), opens ``--burst`` keep-alive
-connections, and releases one request on each at the same moment (a thread per connection,
-one barrier). The client address is the last ``X-Forwarded-For`` entry (``NUM_PROXIES = 1``),
-so one script on 127.0.0.1 speaks from one address or from many.
+worker counts in one place; the limits are on as shipped (``BENCH_LIMITS=shipped``). For
+each limit the script plays ``--rounds`` rounds. Each round starts from a clean slate (the
+Redis keys of the run are deleted: throttles, budgets, attempt counters), opens ``--burst``
+keep-alive connections, and releases one request on each at the same moment (a thread per
+connection, one barrier). The client address is the last ``X-Forwarded-For`` entry
+(``NUM_PROXIES = 1``), so one script on 127.0.0.1 speaks from one address or from many.
 
 What is counted, per round (the table shows the largest count over the rounds):
 
@@ -58,9 +58,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, too
 
-from race_support import (
+from benchmarks.support import (
     EXAMPLE,
     LOOPBACK,
     REPO,
@@ -75,6 +75,7 @@ from race_support import (
     free_port,
     gunicorn_argv,
     manage,
+    post,
     wait_until_answering,
 )
 
@@ -234,19 +235,8 @@ def burst(
 
 
 def post_from(port: int, path: str, body: dict[str, Any], address: str) -> int:
-    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=30)
-    try:
-        conn.request(
-            "POST",
-            path,
-            json.dumps(body).encode(),
-            {"Content-Type": "application/json", "X-Forwarded-For": address},
-        )
-        response = conn.getresponse()
-        response.read()
-        return int(response.status)
-    finally:
-        conn.close()
+    status, _ = post(port, path, json.dumps(body).encode(), headers={"X-Forwarded-For": address})
+    return status
 
 
 def errors_of(statuses: Sequence[int | str]) -> list[str]:
@@ -279,10 +269,10 @@ class Run:
                 **self.db.env(),
                 "BENCH_REDIS_URL": args.redis_url,
                 "BENCH_EXECUTOR": "inline",
+                "BENCH_LIMITS": "shipped",
                 "ATTACK_EVENT_LOG": str(self.events),
             }
         )
-        self.env["DJANGO_SETTINGS_MODULE"] = "attack_settings"
         self.user_pk: Any = None
 
     def clear_limits(self) -> None:
@@ -301,7 +291,7 @@ class Run:
         env = dict(self.env, ATTACK_SHORT_CODES="1" if short_codes else "0")
         self.port = free_port()
         argv = gunicorn_argv(
-            "attack_server:application()",
+            "benchmarks.server:attack_application()",
             self.port,
             workers=self.args.workers,
             threads=self.args.threads,
@@ -460,14 +450,14 @@ def main() -> int:
         }
         wanted = [key for key in plain if key in args.limits]
         if wanted:
-            with run.serve(short_codes=False) as log:
+            with run.serve(short_codes=False) as (_, log):
                 wait_until_answering(run.port, VALIDATE_URL, b'{"token": "warm-up"}', log)
                 run.warm_up()
                 for key in wanted:
                     results[key] = plain[key]()
                     print(f"{key}: {results[key].allowed} -> {results[key].verdict}", flush=True)
         if "codes" in args.limits:
-            with run.serve(short_codes=True) as log:
+            with run.serve(short_codes=True) as (_, log):
                 wait_until_answering(run.port, VALIDATE_URL, b'{"token": "warm-up"}', log)
                 run.warm_up()
                 results["codes"] = run.codes()

@@ -11,7 +11,7 @@ barrier releases together. A round passes when:
 * exactly one confirm answers 200 and every other one 404;
 * the account's password is the winner's, and no longer the old one;
 * ``pre_password_reset`` and ``post_password_reset`` were each sent once (counted by
-  receivers in the server processes, see ``race_support.counting_application``);
+  receivers in the server processes, see ``benchmarks.server.counting_application``);
 * the token is gone from the store.
 
 It prints one row per round and exits 1 if any round failed, 2 if the set-up failed. It
@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, too
 
-from race_support import (
+from benchmarks.support import (
     EXAMPLE,
     LOOPBACK,
     REPO,
@@ -185,12 +185,12 @@ def run_scenario(args: argparse.Namespace) -> int:
         django.setup()
         port = free_port()
         argv = gunicorn_argv(
-            "race_support:counting_application()",
+            "benchmarks.server:counting_application()",
             port,
             workers=args.workers,
             threads=args.threads,
         )
-        with background(argv, env=env, name="gunicorn") as log:
+        with background(argv, env=env, name="gunicorn") as (_, log):
             wait_until_answering(port, VALIDATE_URL, b'{"token": "warm-up"}', log)
             warm_up(port, args.confirms)
             return play(args, port, signal_log)

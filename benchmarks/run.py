@@ -11,9 +11,10 @@ with CPU per issued token over every process involved), ``backlog`` (request lat
 million expired tokens), ``cleanup`` (the ``clearresetpasswodtokens`` command on a backlog),
 ``lookup`` (a million users, with and without an index on ``UPPER(email)``).
 
-It builds two virtualenvs under ``.bench/`` (resetkit from this checkout; the upstream package
-from PyPI), writes a throw-away Django project to a temporary directory, creates and drops its
-own PostgreSQL databases (``bench_perf_*``) and uses Redis database 13 (``BENCH_REDIS_URL``).
+resetkit runs in this interpreter (``make bench`` installs the ``bench`` extra), the upstream
+package in ``.bench/venv-upstream`` (built on first use), both in a throw-away Django project
+(``benchmarks/site.py``); it creates and drops its own PostgreSQL databases (``bench_perf_*``)
+and uses Redis database 13 (``BENCH_REDIS_URL``).
 It talks to 127.0.0.1 only, every load phase has a fixed duration, and it stops by itself.
 Results go to ``.bench/results.json``; unless ``--no-docs``, ``docs/performance.md`` and
 ``docs/img/benchmark-ratios.png`` are rewritten with them.
@@ -31,26 +32,98 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, too
 
-from perf_envs import (
+from benchmarks.site import write_site
+from benchmarks.support import (
     BENCH_DIR,
-    IMPLS,
-    BenchError,
-    Target,
-    create_database,
-    drop_database,
-    ensure_venvs,
+    REPO,
+    Database,
+    key_for,
     log,
     machine,
-    pg_log_path,
+    run_json,
+    upstream_python,
 )
-from perf_keys import keys
-from perf_site import write_site
+from benchmarks.support import BenchmarkError as BenchError
+
+IMPLS = ("upstream", "resetkit")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+@dataclass
+class Target:
+    """One implementation, one store, one database: where the agent and gunicorn run."""
+
+    impl: str
+    python: Path
+    site: Path
+    db_engine: str  # "postgres" or "sqlite"
+    db_name: str  # database name, or SQLite file path
+    store: str = "orm"
+    extra_env: dict[str, str] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.impl if self.store == "orm" else f"{self.impl} ({self.store} store)"
+
+    def env(self) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "PYTHONPATH": f"{self.site}{os.pathsep}{REPO}",
+            "DJANGO_SETTINGS_MODULE": "benchsite.settings",
+            "BENCH_IMPL": self.impl,
+            "BENCH_STORE": self.store,
+            "BENCH_DB": self.db_engine,
+            "BENCH_DB_NAME": self.db_name,
+            "BENCH_REDIS_URL": REDIS_URL,
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        env.update(self.extra_env or {})
+        return env
+
+    def agent(self, *args: str, timeout: float = 1800) -> Any:
+        """Run ``benchmarks.agent`` with this target; return its JSON result."""
+        argv = [str(self.python), "-m", "benchmarks.agent", *args]
+        try:
+            return run_json(argv, self.env(), timeout)
+        except BenchError as exc:
+            raise BenchError(f"{self.label}: {exc}") from None
+
+
+def create_database(name: str) -> None:
+    if not name.startswith("bench_perf_"):
+        raise BenchError(f"refusing to touch database {name!r}: not a bench_perf_* name")
+    Database("postgres", name).create()
+
+
+def drop_database(name: str) -> None:
+    if name.startswith("bench_perf_"):
+        Database("postgres", name).drop()
+
+
+def pg_log_path() -> Path | None:
+    """The server log (Debian writes stderr to /var/log/postgresql/), if readable."""
+    with Database("postgres", "postgres").connect() as conn:
+        version = conn.execute("SHOW server_version_num").fetchone()
+        current = conn.execute("SELECT pg_current_logfile()").fetchone()
+        data_dir = conn.execute("SHOW data_directory").fetchone()
+    candidates = []
+    if current and current[0] and data_dir:
+        candidates.append(Path(data_dir[0]) / current[0])
+    if version:
+        major = int(version[0]) // 10000
+        candidates.append(Path(f"/var/log/postgresql/postgresql-{major}-main.log"))
+    for path in candidates:
+        if path.exists() and os.access(path, os.R_OK):
+            return path
+    return None
+
 
 SECTIONS = ("queries", "redis", "throughput", "backlog", "cleanup", "lookup")
 
@@ -81,7 +154,7 @@ class Bench:
         self.sizes = Sizes(args.quick)
         self.work = Path(tempfile.mkdtemp(prefix="bench-perf-"))
         self.site = write_site(self.work / "site")
-        self.pythons = ensure_venvs()
+        self.pythons = {"resetkit": Path(sys.executable), "upstream": Path(upstream_python())}
         self.databases: list[str] = []
 
     def target(self, impl: str, engine: str, name: str, **kwargs: Any) -> Target:
@@ -113,7 +186,7 @@ class Bench:
         return results
 
     def throughput(self) -> dict[str, Any]:
-        from perf_load import measure
+        from benchmarks.throughput import measure
 
         size = self.sizes
         # Upstream, and resetkit once per issue executor, each with its own database.
@@ -138,7 +211,7 @@ class Bench:
             targets[name] = target
         result = measure(
             targets,
-            keys(size.load_tokens),
+            [key_for(n) for n in range(1, size.load_tokens + 1)],
             users=size.load_users,
             first_request_user=size.load_tokens + 1,
             rounds=size.rounds,
@@ -344,7 +417,7 @@ def main() -> int:
         bench.close()
     results["meta"]["seconds"] = round(time.monotonic() - started)
 
-    from perf_report import render_table, write_chart, write_docs
+    from benchmarks.report import render_table, write_chart, write_docs
 
     BENCH_DIR.mkdir(exist_ok=True)
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2))

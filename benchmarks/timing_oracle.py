@@ -5,11 +5,11 @@ question is whether anything a client can time depends on the account. This scri
 side by side under gunicorn on PostgreSQL, each with a receiver that e-mails the reset link
 through Django's SMTP backend to a local SMTP sink (aiosmtpd) that counts the mails:
 
-* django-rest-passwordreset 1.6.0, installed from PyPI into its own virtualenv
-  (``.bench-venvs/``, git-ignored), with a minimal project generated at run time: it looks up,
-  issues and e-mails before answering (the reference: it is an oracle);
-* the demo project with resetkit (``race_settings``) and the ``ThreadExecutor`` (pool threads
-  in the web process; ``BENCH_EXECUTOR=threads``);
+* django-rest-passwordreset 1.6.0, installed from PyPI into ``.bench/venv-upstream``, in the
+  project ``benchmarks/site.py`` writes: it looks up, issues and e-mails before answering
+  (the reference: it is an oracle);
+* the demo project with resetkit (``benchmarks.settings``) and the ``ThreadExecutor`` (pool
+  threads in the web process; ``BENCH_EXECUTOR=threads``);
 * the same with the ``TasksExecutor``: jobs enqueued through the Tasks framework's database
   backend (``django_tasks_db``) on the same PostgreSQL database, and run by a real
   ``manage.py db_worker`` process (``BENCH_EXECUTOR=tasks``, ``--worker-interval``).
@@ -71,16 +71,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
 import json
 import os
 import platform
 import random
 import socket
-import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -89,9 +86,10 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import mannwhitneyu
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, too
 
-from race_support import (
+from benchmarks.site import write_site
+from benchmarks.support import (
     LOOPBACK,
     REPO,
     BenchmarkError,
@@ -107,10 +105,10 @@ from race_support import (
     manage,
     smtp_sink,
     tail,
+    upstream_python,
     wait_until_answering,
 )
 
-UPSTREAM = "django-rest-passwordreset==1.6.0"
 REQUEST_URL = "/api/password_reset/"
 VALIDATE_URL = "/api/password_reset/validate_token/"
 EXISTING = "existing@example.com"
@@ -184,12 +182,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
     )
-    parser.add_argument(
-        "--upstream-venv",
-        type=Path,
-        default=REPO / ".bench-venvs" / "django-rest-passwordreset-1.6.0",
-        help="virtualenv for django-rest-passwordreset (created when missing)",
-    )
     args = parser.parse_args()
     if args.requests is None:
         args.requests = 60 if args.quick else 200
@@ -251,148 +243,6 @@ PROJECT_NAMES = {
 }
 
 
-def upstream_python(venv: Path) -> str:
-    """The virtualenv's Python, with django-rest-passwordreset 1.6.0, gunicorn and psycopg
-    installed (once), and the Django and DRF versions resetkit runs with here."""
-    python = venv / "bin" / "python"
-    pins = [
-        UPSTREAM,
-        f"Django=={importlib.metadata.version('Django')}",
-        f"djangorestframework=={importlib.metadata.version('djangorestframework')}",
-        f"gunicorn=={importlib.metadata.version('gunicorn')}",
-        "psycopg[binary]>=3.1.8",
-    ]
-    stamp = venv / ".installed"
-    if stamp.exists() and stamp.read_text() == "\n".join(pins):
-        return str(python)
-    print(f"installing {', '.join(pins)} into {venv} ...", flush=True)
-    for argv in (
-        [sys.executable, "-m", "venv", "--clear", str(venv)],
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins],
-    ):
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
-        if done.returncode:
-            raise BenchmarkError(f"{' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
-    stamp.write_text("\n".join(pins))
-    return str(python)
-
-
-UPSTREAM_SETTINGS = """
-    import os
-
-    SECRET_KEY = "timing-oracle-upstream-project-not-secret"
-    DEBUG = False
-    ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-    ROOT_URLCONF = "upstream_bench.urls"
-    USE_TZ = True
-    DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-    INSTALLED_APPS = [
-        "django.contrib.auth",
-        "django.contrib.contenttypes",
-        "django.contrib.sessions",
-        "django.contrib.messages",
-        "rest_framework",
-        "django_rest_passwordreset",
-        "upstream_bench.apps.UpstreamBenchConfig",
-    ]
-    # The demo project's middleware, so both servers do the same work around the view.
-    MIDDLEWARE = [
-        "django.middleware.security.SecurityMiddleware",
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.middleware.common.CommonMiddleware",
-        "django.middleware.csrf.CsrfViewMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django.contrib.messages.middleware.MessageMiddleware",
-    ]
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": os.environ["BENCH_DB_NAME"],
-            "HOST": os.environ.get("BENCH_DB_HOST", "127.0.0.1"),
-            "USER": "postgres",
-            "CONN_MAX_AGE": 60,
-        }
-    }
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = "127.0.0.1"
-    EMAIL_PORT = int(os.environ["BENCH_SMTP_PORT"])
-    EMAIL_TIMEOUT = 10
-    DEFAULT_FROM_EMAIL = "noreply@example.com"
-    DJANGO_REST_PASSWORDRESET_NO_INFORMATION_LEAKAGE = True
-    DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES = []
-    REST_FRAMEWORK = {"DEFAULT_THROTTLE_CLASSES": [], "DEFAULT_THROTTLE_RATES": {}}
-"""
-
-UPSTREAM_FILES = {
-    "__init__.py": "",
-    "settings.py": UPSTREAM_SETTINGS,
-    "urls.py": """
-        from django.urls import include, path
-
-        urlpatterns = [
-            path(
-                "api/password_reset/",
-                include("django_rest_passwordreset.urls", namespace="password_reset"),
-            ),
-        ]
-    """,
-    "apps.py": """
-        from django.apps import AppConfig
-
-
-        class UpstreamBenchConfig(AppConfig):
-            name = "upstream_bench"
-
-            def ready(self):
-                from upstream_bench import receivers  # noqa: F401
-    """,
-    # The demo's receiver, word for word but for the import.
-    "receivers.py": """
-        from urllib.parse import urlencode
-
-        from django.core.mail import send_mail
-        from django.dispatch import receiver
-
-        from django_rest_passwordreset.signals import reset_password_token_created
-
-
-        @receiver(reset_password_token_created)
-        def email_reset_token(sender, instance, reset_password_token, **kwargs):
-            user = reset_password_token.user
-            token = reset_password_token.key
-            link = f"http://127.0.0.1:8000/reset/?{urlencode({'token': token})}"
-            send_mail(
-                subject="Reset your password",
-                message=(
-                    f"Hello {user.get_username()},\\n\\n"
-                    f"someone (hopefully you) asked to reset your password. Open this link:\\n\\n"
-                    f"    {link}\\n\\n"
-                    f"or send this token to the API:\\n\\n"
-                    f"    {token}\\n\\n"
-                    f"If it was not you, ignore this e-mail: your password stays as it is.\\n"
-                ),
-                from_email=None,
-                recipient_list=[user.email],
-            )
-    """,
-    "wsgi.py": """
-        import os
-
-        from django.core.wsgi import get_wsgi_application
-
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "upstream_bench.settings")
-        application = get_wsgi_application()
-    """,
-}
-
-
-def write_upstream_project(root: Path) -> None:
-    package = root / "upstream_bench"
-    package.mkdir()
-    for name, text in UPSTREAM_FILES.items():
-        (package / name).write_text(textwrap.dedent(text).lstrip())
-
-
 def start_servers(
     stack: contextlib.ExitStack,
     project: Project,
@@ -410,7 +260,7 @@ def start_servers(
         argv = gunicorn_argv(app, port, workers=1, threads=threads, worker_class=worker_class,
                              python=python)  # fmt: skip
         name = f"{project.key}-{worker_class}"
-        project.logs[name] = stack.enter_context(background(argv, env=env, cwd=cwd, name=name))
+        project.logs[name] = stack.enter_context(background(argv, env=env, cwd=cwd, name=name)).log
         project.servers[worker_class] = Server(worker_class, port)
     for worker_class, server in project.servers.items():
         wait_until_answering(
@@ -447,7 +297,7 @@ def serve_resetkit(args: argparse.Namespace, workdir: Path, executor: str) -> It
                 ]  # fmt: skip
                 project.logs["db-worker"] = stack.enter_context(
                     background(worker, env=env, name="db-worker")
-                )
+                ).log
             start_servers(stack, project, args, "demo.wsgi:application", env)
             yield project
     finally:
@@ -457,17 +307,18 @@ def serve_resetkit(args: argparse.Namespace, workdir: Path, executor: str) -> It
 
 @contextlib.contextmanager
 def serve_upstream(args: argparse.Namespace, workdir: Path) -> Iterator[Project]:
-    python = upstream_python(args.upstream_venv)
+    python = upstream_python()
     db = Database("postgres", f"{args.db_prefix}_timing_upstream")
     smtp_port = free_port()
     project = Project("upstream", PROJECT_NAMES["upstream"], db, workdir / "upstream-mail.log")
-    write_upstream_project(workdir)
     env = dict(
         os.environ,
         **db.env(),
+        BENCH_IMPL="upstream",
         BENCH_SMTP_PORT=str(smtp_port),
-        DJANGO_SETTINGS_MODULE="upstream_bench.settings",
-        PYTHONPATH=str(workdir),
+        BENCH_REDIS_URL=args.redis_url,
+        DJANGO_SETTINGS_MODULE="benchsite.settings",
+        PYTHONPATH=str(write_site(workdir)),
     )
     db.create()
     try:
@@ -475,18 +326,17 @@ def serve_upstream(args: argparse.Namespace, workdir: Path) -> Iterator[Project]
         manage(env, "shell", "-c", CREATE_USER, python=python)
         with contextlib.ExitStack() as stack:
             stack.enter_context(smtp_sink(smtp_port, project.sink))
-            start_servers(stack, project, args, "upstream_bench.wsgi:application", env,
+            start_servers(stack, project, args, "benchsite.wsgi:application", env,
                           python=python, cwd=workdir)  # fmt: skip
             yield project
     finally:
         db.drop()
+        delete_redis_keys(args.redis_url, f"bench-upstream-{db.name}")
 
 
 def task_statuses(db: Database) -> dict[str, int]:
     """How many jobs of the tasks executor's queue are in each state."""
-    import psycopg
-
-    with psycopg.connect(host=db.host, port=db.port, user="postgres", dbname=db.name) as conn:
+    with db.connect() as conn:
         rows = conn.execute(
             "SELECT status, count(*) FROM django_tasks_database_dbtaskresult GROUP BY status"
         ).fetchall()

@@ -3,10 +3,11 @@
 A short code (six or eight digits, any generator under 64 bits) can be guessed by trying.
 :class:`CodeAttempts` counts the codes presented for one account identifier (the ``email`` a
 client sends with the code): each presentation reserves one attempt *before* the code is
-looked at, with one atomic increment, so of any number of simultaneous guesses at most
-``CODE_ATTEMPT_LIMIT`` are evaluated. The attempt that reaches the limit and is wrong revokes
-every code issued so far for that identifier, and the count starts again: between two
-revocations an account faces at most ``CODE_ATTEMPT_LIMIT`` wrong codes.
+looked at, with one atomic increment. The attempt that reaches the limit and is wrong voids
+every code issued so far for that identifier, and the count starts again: of any number of
+simultaneous guesses, at most ``CODE_ATTEMPT_LIMIT`` are evaluated while a code is live (those
+after the voiding are looked at too, but against codes that no longer open anything), and
+between two voidings an account faces at most ``CODE_ATTEMPT_LIMIT`` wrong codes.
 
 The counter keys on a keyed digest of the *submitted* identifier, normalised as the lookup
 compares it (NFKC, casefold), never on the user: an address without an account is counted

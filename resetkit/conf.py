@@ -46,6 +46,10 @@ DEFAULTS: dict[str, Any] = {
     "USER_DETAILS_ON_VALIDATION": False,
     # Dotted path, class, or {"CLASS": ..., "OPTIONS": {...}}.
     "TOKEN_STORE": "resetkit.backends.orm.ORMTokenStore",
+    # The flow (dotted path or class, a resetkit.flows.PasswordResetFlow subclass) of every
+    # view without a flow_class of its own: the hooks the request, validate and confirm steps
+    # share (store, generator, users, lookup, eligibility, the "not found" answer).
+    "FLOW_CLASS": "resetkit.flows.PasswordResetFlow",
     # Rows removed per statement by the clearresetpasswodtokens command (about that many on
     # PostgreSQL, where a batch is a run of pages).
     "CLEANUP_BATCH_SIZE": 10_000,

@@ -29,6 +29,9 @@ per process with ``LocMemCache``. Time comes from :func:`django.utils.timezone.n
 the cache's own expiry, so tests can move it (on Redis too: keys only expire to free memory).
 The database and file caches implement ``incr`` as a read and a write; use Redis or Memcached
 where simultaneous requests matter.
+
+A cache that cannot be reached raises :class:`~resetkit.exceptions.StoreUnavailable` from every
+method here (so throttles and budgets do too), whatever the cache client.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from typing import Literal
 
 from django.core.cache import BaseCache, caches
 from django.utils import timezone
+
+from resetkit.exceptions import unavailable_on_outage
 
 __all__ = ["SLICES", "Hit", "WindowCounter"]
 
@@ -155,8 +160,16 @@ class WindowCounter:
                 continue
         raise RuntimeError(f"cache {self.cache_alias!r} keeps losing counter {key!r}")
 
+    def _guard(self) -> contextlib.AbstractContextManager[None]:
+        """Turn an unreachable cache into :class:`~resetkit.exceptions.StoreUnavailable`."""
+        return unavailable_on_outage(f"the cache {self.cache_alias!r}")
+
     def hit(self, ident: str) -> Hit:
         """Count one event for ``ident``; refused (and given back) when over the limit."""
+        with self._guard():
+            return self._hit(ident)
+
+    def _hit(self, ident: str) -> Hit:
         now = self._now()
         number, _progress = self._position(now)
         key = self.key(ident, number)
@@ -172,22 +185,25 @@ class WindowCounter:
     def peek(self, ident: str) -> int:
         """The count in the window now, without counting anything."""
         number, _progress = self._position()
-        return sum(self._counts(ident, [number, *self._others(number)]).values())
+        with self._guard():
+            return sum(self._counts(ident, [number, *self._others(number)]).values())
 
     def give_back(self, ident: str) -> None:
         """Uncount one event of ``ident`` counted in the current slice (one that, after all,
         should not count); nothing if there is none."""
         number, _progress = self._position()
         key = self.key(ident, number)
-        if self.cache.get(key):
-            self._give_back(key)
+        with self._guard():
+            if self.cache.get(key):
+                self._give_back(key)
 
     def reset(self, ident: str) -> bool:
         """Forget ``ident``'s counts (a fresh budget); ``True`` if there were any."""
         number, _progress = self._position()
         keys = [self.key(ident, n) for n in (number, *self._others(number))]
-        found = self.cache.get_many(keys)
-        self.cache.delete_many(keys)
+        with self._guard():
+            found = self.cache.get_many(keys)
+            self.cache.delete_many(keys)
         return any(found.values())
 
     def _give_back(self, key: str) -> None:

@@ -24,6 +24,7 @@ ISSUED = "request.issued"
 NO_ELIGIBLE_ACCOUNT = "request.no_eligible_account"
 BUDGET_SPENT = "request.budget_spent"
 DELIVERY_FAILED = "request.delivery_failed"
+POST_RESET_FAILED = "confirm.post_reset_receiver_failed"
 THROTTLED = "request.throttled"
 
 

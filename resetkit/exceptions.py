@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["StoreUnavailable", "is_outage", "is_schema_error", "log_schema_error"]
+__all__ = [
+    "StoreUnavailable",
+    "is_outage",
+    "is_schema_error",
+    "log_schema_error",
+    "unavailable_on_outage",
+]
 
 logger = logging.getLogger("resetkit")
 
@@ -49,18 +57,54 @@ def log_schema_error(where: str, exc: BaseException) -> None:
     )
 
 
+def _cache_client_errors() -> tuple[type[BaseException], ...]:
+    """The errors cache clients raise when their server cannot be reached: redis-py's (Django's
+    ``RedisCache``) and django-redis's. The only place resetkit names a cache client."""
+    found: list[type[BaseException]] = []
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # redis is an optional extra
+        pass
+    else:
+        found += [RedisConnectionError, RedisTimeoutError]
+    try:
+        from django_redis.exceptions import ConnectionInterrupted
+    except ImportError:
+        pass
+    else:
+        found.append(ConnectionInterrupted)
+    return tuple(found)
+
+
 def is_outage(exc: BaseException) -> bool:
     """Whether ``exc`` means a backing service (database, cache) cannot be reached. A missing
-    table or column is not one (:func:`is_schema_error`): waiting will not fix it."""
+    table or column is not one (:func:`is_schema_error`): waiting will not fix it.
+
+    Stores and counters raise :class:`StoreUnavailable`; the rest recognises what Django's
+    database layer (a user lookup) or a cache client raises outside them.
+    """
     from django.db import InterfaceError, OperationalError
 
     if isinstance(exc, StoreUnavailable):
         return True
     if isinstance(exc, OperationalError | InterfaceError):
         return not is_schema_error(exc)
+    return isinstance(exc, _cache_client_errors())
+
+
+@contextmanager
+def unavailable_on_outage(what: str) -> Iterator[None]:
+    """Turn an outage raised inside the block into :class:`StoreUnavailable` (``from`` it).
+
+    The boundary of every store and counter: callers see one exception type whatever the
+    database or cache client. A schema error and every other error pass through unchanged.
+    """
     try:
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-    except ImportError:  # redis is an optional extra
-        return False
-    return isinstance(exc, RedisConnectionError | RedisTimeoutError)
+        yield
+    except StoreUnavailable:
+        raise
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        raise StoreUnavailable(f"{what} cannot be reached: {exc}") from exc

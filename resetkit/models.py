@@ -3,11 +3,16 @@
 A row holds the keyed digest of a token, never the token. The raw token exists only in memory
 right after it is issued (``token.key``), long enough to be delivered. A token can still be
 found by its raw key: ``ResetPasswordToken.objects.filter(key=raw)`` looks up its digest.
+
+The model knows nothing of stores or generators (nothing here imports
+:mod:`resetkit.backends` or :mod:`resetkit.generators`): issuing, expiry and the upstream
+helpers that need a store live in :mod:`resetkit.issuing`; ``clear_expired`` and
+``eligible_for_reset`` are still importable from here, as upstream code does.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -69,6 +74,8 @@ class ResetPasswordToken(models.Model):
 
     # The raw token, in memory only: set by the store when a token is issued or looked up.
     _key: str | None = None
+    # The expiry under the policy of the store that issued or looked up this row.
+    _expires_at: datetime | None = None
 
     class Meta:
         verbose_name = _("password reset token")
@@ -82,18 +89,14 @@ class ResetPasswordToken(models.Model):
         return gettext("Password reset token for user %(user)s") % {"user": self.user}
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # ``ResetPasswordToken.objects.create(user=u)`` issues a token, as it did upstream:
-        # the generator makes ``key`` and only its digest is written.
+        # ``ResetPasswordToken.objects.create(user=u)`` issues a token, as it did upstream. A
+        # row without a digest is a new token: it is issued by the ORM store (the one path
+        # from a raw key to a stored digest), with ``key`` or a key from the generator.
         if not self.digest:
-            from resetkit.digests import token_digest
-            from resetkit.generators import get_token_generator
+            from resetkit.issuing import save_new_token
 
-            self.key = self.key or get_token_generator().generate_token()
-            self.digest = token_digest(self.key)
-        if not self.password_fingerprint:
-            from resetkit.digests import password_fingerprint
-
-            self.password_fingerprint = password_fingerprint(self.user)
+            save_new_token(self, using=kwargs.get("using"))
+            return
         super().save(*args, **kwargs)
 
     @property
@@ -111,10 +114,17 @@ class ResetPasswordToken(models.Model):
 
     @property
     def expires_at(self) -> datetime:
-        """When this token stops being accepted (under the current expiry setting)."""
-        from resetkit.backends.orm import ORMTokenStore
+        """When this token stops being accepted: as the store that issued or looked it up
+        computed it, else under the current ``TOKEN_EXPIRY_HOURS``."""
+        if self._expires_at is not None:
+            return self._expires_at
+        from resetkit.issuing import token_expires_at
 
-        return ORMTokenStore().expires_at(self.created_at)
+        return token_expires_at(self.created_at)
+
+    @expires_at.setter
+    def expires_at(self, value: datetime) -> None:
+        self._expires_at = value
 
 
 # -- django-rest-passwordreset's module-level helpers, under its names -------------------------
@@ -137,25 +147,14 @@ def get_password_reset_lookup_field() -> str:
     return field
 
 
-def clear_expired(expiry_time: datetime) -> int:
-    """Remove the tokens created at or before ``expiry_time`` from the configured store, in
-    batches; return how many were removed (upstream returned nothing)."""
-    from resetkit.backends import get_token_store
-    from resetkit.conf import resetkit_settings
-
-    store = get_token_store()
-    # The store's contract removes what is expired *now*; its ``now()`` seam is moved so that
-    # "expired" means "created at or before expiry_time".
-    shifted_now = expiry_time + store.get_expiry_delta() + timedelta(microseconds=1)
-    setattr(store, "now", lambda: shifted_now)  # noqa: B010 (an instance seam, not a method)
-    return sum(store.clear_expired_in_batches(resetkit_settings.CLEANUP_BATCH_SIZE))
+# Upstream helpers that need a store or a view, in :mod:`resetkit.issuing`; imported from there
+# on first use so that importing the model imports neither.
+_MOVED_TO_ISSUING = ("clear_expired", "eligible_for_reset")
 
 
-def eligible_for_reset(user: Any) -> bool:
-    """Whether ``user`` may reset: active, with a usable password unless
-    ``REQUIRE_USABLE_PASSWORD`` is off. Upstream added this to the user model as
-    ``user.eligible_for_reset()``; resetkit leaves the user model alone, so call
-    ``eligible_for_reset(user)``. The endpoints ask their view's ``is_user_eligible()``."""
-    from resetkit.mixins.base import ResetFlowMixin
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_ISSUING:
+        import resetkit.issuing
 
-    return ResetFlowMixin().is_user_eligible(user)
+        return getattr(resetkit.issuing, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

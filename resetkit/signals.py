@@ -6,7 +6,8 @@
 * ``pre_password_reset(sender, user, reset_password_token)``: the token and the new password
   passed every check and the password is about to be set. Never sent for a rejected confirm.
 * ``post_password_reset(sender, user, reset_password_token)``: the password was set and the
-  user's outstanding tokens were revoked.
+  user's outstanding tokens were revoked (sent after the commit; a receiver that raises is
+  logged and the answer stays the success it is).
 * ``reset_code_created(sender=<view class>, instance=<view>, reset_password_token=<token>)``:
   the e-mail + code flow (:mod:`resetkit.codes`) issued a code; deliver
   ``reset_password_token.key`` (the code) to ``reset_password_token.user``. Sent instead of
@@ -20,7 +21,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from resetkit.events import DELIVERY_FAILED, loggable_pk
+from resetkit.events import DELIVERY_FAILED, POST_RESET_FAILED, loggable_pk
 
 __all__ = [
     "RobustSignal",
@@ -42,6 +43,11 @@ class RobustSignal(Signal):
     ``reset_password_token_created.send`` working, as they did upstream.
     """
 
+    def __init__(self, failure_event: str = DELIVERY_FAILED, role: str = "delivery") -> None:
+        super().__init__()
+        self.failure_event = failure_event
+        self.role = role
+
     def send(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         results = self.send_robust(sender, **named)
         for receiver, result in results:
@@ -50,12 +56,13 @@ class RobustSignal(Signal):
                 name = str(getattr(receiver, "__qualname__", receiver))
                 pk = getattr(getattr(token, "user", None), "pk", None)
                 logger.error(
-                    "resetkit: delivery receiver %s failed for user pk=%s",
+                    "resetkit: %s receiver %s failed for user pk=%s",
+                    self.role,
                     name,
                     pk,
                     exc_info=result,
                     extra={
-                        "reset_event": DELIVERY_FAILED,
+                        "reset_event": self.failure_event,
                         "reset_receiver": name,
                         "reset_user_pk": None if pk is None else loggable_pk(pk),
                     },
@@ -66,4 +73,5 @@ class RobustSignal(Signal):
 reset_password_token_created = RobustSignal()
 reset_code_created = RobustSignal()
 pre_password_reset = Signal()
-post_password_reset = Signal()
+# After the commit the reset has happened: a failing notification must not answer 500 for it.
+post_password_reset = RobustSignal(failure_event=POST_RESET_FAILED, role="post_password_reset")

@@ -1,5 +1,4 @@
-"""Throttles of the three endpoints, the client key they count by, and the resolver of their
-settings.
+"""Throttles of the three endpoints.
 
 Every throttle here is one atomic increment-and-compare on a
 :class:`~resetkit.counters.WindowCounter`, so a limit holds when requests arrive together (DRF's
@@ -10,16 +9,10 @@ answers 429 with ``Retry-After`` from :meth:`~WindowRateThrottle.wait`. The ``wi
 attribute chooses the window: ``"sliding"`` (default; no period-long interval ever holds more
 than the rate) or ``"fixed"`` (per clock period).
 
-The settings, each a list of classes (dotted paths or classes) or one dotted path:
-
-* ``THROTTLE_CLASSES`` (upstream ``DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES``), request
-  endpoint: unset (``None``): :class:`ResetPasswordRequestTokenThrottle`, 3/day per client;
-* ``VALIDATE_THROTTLE_CLASSES`` / ``CONFIRM_THROTTLE_CLASSES``: unset (``None``): resetkit's
-  :class:`ResetPasswordValidateTokenThrottle` (30/hour per client) or
-  :class:`ResetPasswordConfirmThrottle` (10/hour per client) *plus* DRF's
-  ``DEFAULT_THROTTLE_CLASSES``;
-* in all three, ``[]`` means DRF's ``DEFAULT_THROTTLE_CLASSES`` (read at call time) and a
-  non-empty list means exactly those classes.
+Which throttles each endpoint applies (``THROTTLE_CLASSES``, ``VALIDATE_THROTTLE_CLASSES``,
+``CONFIRM_THROTTLE_CLASSES``) is resolved at call time in :mod:`resetkit.throttle_settings`, with
+how they are instantiated for one request; who one client is, in :mod:`resetkit.clients`. Their
+names are importable from here too.
 
 One client is :func:`client_ident`: ``REMOTE_ADDR``, or the entry DRF's ``NUM_PROXIES``
 designates, never a header the client alone sets; IPv6 addresses grouped by
@@ -39,18 +32,23 @@ The per-account budget of new tokens lives in :mod:`resetkit.budgets`
 
 from __future__ import annotations
 
-import ipaddress
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle, SimpleRateThrottle, UserRateThrottle
-from rest_framework.views import APIView
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 from resetkit.budgets import AccountTokenBudget
+from resetkit.clients import client_ident, group_address, ipv6_prefix_length
 from resetkit.counters import Hit, Window, WindowCounter
+from resetkit.throttle_settings import (
+    current_rates,
+    get_default_throttle_classes,
+    get_endpoint_throttle_classes,
+    get_password_reset_request_token_throttle_classes,
+    has_own_rates,
+    instantiate_throttles,
+)
 
 __all__ = [
     "REQUEST_TOKEN_SCOPE",
@@ -68,56 +66,16 @@ __all__ = [
     "get_password_reset_request_token_throttle_classes",
     "group_address",
     "instantiate_throttles",
+    "ipv6_prefix_length",
     "parse_rate",
 ]
+
+# Importable from here as before the split (resetkit.clients, resetkit.throttle_settings).
+_REEXPORTED = (current_rates, has_own_rates)
 
 REQUEST_TOKEN_SCOPE = "django-rest-passwordreset-request-token"
 VALIDATE_TOKEN_SCOPE = "django-rest-passwordreset-validate-token"
 RESET_CONFIRM_SCOPE = "django-rest-passwordreset-confirm"
-
-
-# -- who is one client ---------------------------------------------------------------------------
-
-
-def ipv6_prefix_length() -> int:
-    """``IPV6_PREFIX_LENGTH``, checked: a whole number from 0 to 128."""
-    from resetkit.conf import resetkit_settings
-
-    value = resetkit_settings.IPV6_PREFIX_LENGTH
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 128:
-        raise ImproperlyConfigured(
-            f"{resetkit_settings.source_of('IPV6_PREFIX_LENGTH')} must be a whole number from "
-            f"0 to 128 (64: one subscriber's network), not {value!r}."
-        )
-    return value
-
-
-def group_address(address: str, prefix_length: int | None = None) -> str:
-    """The key of the client at ``address``: an IPv4 address as it is, an IPv6 address as its
-    network of ``prefix_length`` bits (``IPV6_PREFIX_LENGTH`` by default), e.g.
-    ``2001:db8:1:2::/64``; an IPv4-mapped IPv6 address (``::ffff:192.0.2.1``) as its IPv4
-    address. Anything that is not an IP address is kept as it is."""
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv4Address):
-        return str(ip)
-    if ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
-    length = ipv6_prefix_length() if prefix_length is None else prefix_length
-    # int() drops a zone (``fe80::1%eth0``): one interface's zone is not another client.
-    return ipaddress.IPv6Network((int(ip), length), strict=False).with_prefixlen
-
-
-def client_ident(request: Any) -> str:
-    """The client the throttles count by: ``REMOTE_ADDR``, or the entry DRF's ``NUM_PROXIES``
-    designates, never a header the client alone sets; grouped by :func:`group_address`."""
-    if api_settings.NUM_PROXIES is None:
-        address = request.META.get("REMOTE_ADDR")
-    else:
-        address = BaseThrottle().get_ident(request)
-    return group_address(str(address or ""))
 
 
 # -- resetkit's throttles ------------------------------------------------------------------------
@@ -228,7 +186,7 @@ class ResetPasswordConfirmThrottle(WindowRateThrottle):
 
 #: The throttle an unset ``VALIDATE_THROTTLE_CLASSES`` / ``CONFIRM_THROTTLE_CLASSES`` adds to
 #: DRF's ``DEFAULT_THROTTLE_CLASSES``.
-ENDPOINT_THROTTLES: dict[str, type[BaseThrottle]] = {
+ENDPOINT_THROTTLES: dict[str, type[SimpleRateThrottle]] = {
     "VALIDATE_THROTTLE_CLASSES": ResetPasswordValidateTokenThrottle,
     "CONFIRM_THROTTLE_CLASSES": ResetPasswordConfirmThrottle,
 }
@@ -243,111 +201,3 @@ def parse_rate(rate: str) -> tuple[int, int]:
         raise ImproperlyConfigured(
             f"Invalid rate {rate!r}: expected '<number>/<second|minute|hour|day>'."
         ) from exc
-
-
-def _resolve(value: Any, key: str = "THROTTLE_CLASSES") -> type[BaseThrottle]:
-    from resetkit.conf import resetkit_settings
-    from resetkit.loading import import_from_setting
-
-    cls = import_from_setting(value, resetkit_settings.source_of(key))
-    if not isinstance(cls, type):
-        raise ImproperlyConfigured(
-            f"{resetkit_settings.source_of(key)}: {cls!r} is not a throttle class."
-        )
-    return cls
-
-
-def get_endpoint_throttle_classes(key: str) -> tuple[type[BaseThrottle], ...]:
-    """Classes of ``VALIDATE_THROTTLE_CLASSES`` or ``CONFIRM_THROTTLE_CLASSES``, resolved now.
-
-    ``None``: resetkit's throttle of that endpoint plus DRF's ``DEFAULT_THROTTLE_CLASSES``;
-    ``[]``: DRF's ``DEFAULT_THROTTLE_CLASSES``; a list: exactly those classes.
-    """
-    from resetkit.conf import resetkit_settings
-
-    configured: str | Sequence[Any] | None = getattr(resetkit_settings, key)
-    if configured is None:
-        own = ENDPOINT_THROTTLES[key]
-        return (own, *(cls for cls in get_default_throttle_classes() if cls is not own))
-    if isinstance(configured, str):
-        configured = (configured,)
-    if not configured:
-        return get_default_throttle_classes()
-    return tuple(_resolve(value, key) for value in configured)
-
-
-def get_password_reset_request_token_throttle_classes() -> tuple[type[BaseThrottle], ...]:
-    """The throttle classes the request-token endpoint applies, resolved now."""
-    from resetkit.conf import resetkit_settings
-
-    configured: str | Sequence[Any] | None = resetkit_settings.THROTTLE_CLASSES
-    if configured is None:
-        return (ResetPasswordRequestTokenThrottle,)
-    if isinstance(configured, str):
-        configured = (configured,)
-    if not configured:
-        return get_default_throttle_classes()
-    return tuple(_resolve(value) for value in configured)
-
-
-# What DRF bound at import; anything else there was put by the project (a test's
-# ``patch.object(APIView, "throttle_classes", [])``) and is honoured.
-_DRF_BOUND_THROTTLE_CLASSES = APIView.throttle_classes
-
-
-def get_default_throttle_classes() -> tuple[type[BaseThrottle], ...]:
-    """DRF's ``DEFAULT_THROTTLE_CLASSES`` at call time (``APIView`` binds them at import), or
-    what the project put on ``APIView.throttle_classes`` since."""
-    classes: Sequence[type[BaseThrottle]] = APIView.throttle_classes
-    if classes is _DRF_BOUND_THROTTLE_CLASSES:
-        classes = api_settings.DEFAULT_THROTTLE_CLASSES  # type: ignore[assignment]
-    return tuple(classes)
-
-
-def has_own_rates(cls: type) -> bool:
-    """Whether throttle class ``cls`` (or a base below DRF's ``SimpleRateThrottle``) sets
-    ``THROTTLE_RATES`` itself, rather than inheriting DRF's import-time copy of
-    ``DEFAULT_THROTTLE_RATES``."""
-    for klass in cls.__mro__:
-        if "THROTTLE_RATES" in vars(klass):
-            return klass is not SimpleRateThrottle
-    return False
-
-
-def current_rates(throttle: SimpleRateThrottle) -> dict[str, Any]:
-    """The rates ``throttle`` reads: its class's own, or ``DEFAULT_THROTTLE_RATES`` now."""
-    if has_own_rates(type(throttle)) or "THROTTLE_RATES" in vars(throttle):
-        return throttle.THROTTLE_RATES
-    return api_settings.DEFAULT_THROTTLE_RATES
-
-
-def instantiate_throttles(classes: Sequence[type[BaseThrottle]]) -> list[BaseThrottle]:
-    """Instantiate ``classes`` for one request of resetkit's views.
-
-    Two things differ from DRF's ``APIView.get_throttles``:
-
-    * those that inherit DRF's rates get them as they are now. DRF's rate throttles copy
-      ``DEFAULT_THROTTLE_RATES`` into a class attribute when ``rest_framework.throttling`` is
-      first imported, and ``AnonRateThrottle`` and friends read their rate in ``__init__``. So
-      such a throttle gets the current rates on the instance *before* its ``__init__`` runs:
-      otherwise ``override_settings`` or a rate added after start-up is ignored, or raises "No
-      default throttle rate set", depending on import order. A class with its own
-      ``THROTTLE_RATES`` (or ``rate``) keeps them, as under DRF;
-    * a throttle that identifies clients with DRF's ``BaseThrottle.get_ident`` (not overridden:
-      ``AnonRateThrottle``, ``ScopedRateThrottle``, ``UserRateThrottle`` for anonymous callers)
-      gets :func:`client_ident`. DRF's trusts a client-sent ``X-Forwarded-For`` when
-      ``NUM_PROXIES`` is unset, so a client changing it on each request was never throttled.
-    """
-    throttles: list[BaseThrottle] = []
-    for cls in classes:
-        if isinstance(cls, type) and issubclass(cls, SimpleRateThrottle) and not has_own_rates(cls):
-            rated: Any = cls.__new__(cls)
-            rated.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-            cls.__init__(rated)
-            throttle: BaseThrottle = rated
-        else:
-            throttle = cls()
-        if getattr(type(throttle), "get_ident", None) is BaseThrottle.get_ident:
-            throttle.get_ident = client_ident  # type: ignore[method-assign]
-        throttles.append(throttle)
-    return throttles

@@ -70,7 +70,14 @@ def post(client: Any, url: str, **extra: Any) -> int:
         ("fe80::1%eth0", "fe80::/64"),
         ("::1", "::/64"),
         ("not-an-address", "not-an-address"),
-        ("192.0.2.1:8080", "192.0.2.1:8080"),
+        ("Not-An-Address ", "not-an-address"),
+        # Ports and prefixes some proxies write: one client whatever the connection.
+        ("192.0.2.1:8080", "192.0.2.1"),
+        ("192.0.2.1:1234", "192.0.2.1"),
+        ("[2001:db8:1:2::7]", "2001:db8:1:2::/64"),
+        ("[2001:db8:1:2::7]:443", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::7/128", "2001:db8:1:2::/64"),
+        ("192.0.2.1/32", "192.0.2.1"),
         ("", ""),
     ],
 )
@@ -272,3 +279,21 @@ def test_only_drfs_own_get_ident_is_replaced() -> None:
     # The classes themselves are untouched: DRF's throttles elsewhere in the project keep DRF's.
     assert AnonRateThrottle.get_ident is BaseThrottle.get_ident
     assert BaseThrottle().get_ident(request) == "10.0.0.1"
+
+
+@pytest.mark.django_db
+def test_a_proxy_that_writes_ports_gives_one_client_one_budget(api_client) -> None:
+    """Behind a proxy that appends ``address:port``, each new connection must not be a new
+    client: the request throttle (3 a day) still counts one."""
+    with rest_framework(NUM_PROXIES=1), resetkit_overrides(THROTTLE_CLASSES=None):
+        codes = [
+            api_client.post(
+                "/api/password_reset/",
+                {"email": "nobody@example.com"},
+                format="json",
+                HTTP_X_FORWARDED_FOR=f"198.51.100.7:{1000 + n}",
+                REMOTE_ADDR="10.0.0.1",
+            ).status_code
+            for n in range(5)
+        ]
+    assert codes == [200, 200, 200, 429, 429]

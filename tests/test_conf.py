@@ -242,6 +242,7 @@ def test_the_table_covers_every_setting_and_alias() -> None:
         "CODE_ONLY_GUESS_RATE",
         "CODE_LENGTH",
         "CODE_EXPIRY_MINUTES",
+        "FLOW_CLASS",
     }
     assert {row.key for row in ROWS} | resetkit_only == set(DEFAULTS)
     assert {row.key: row.alias for row in ALIASED_ROWS} == LEGACY_ALIASES

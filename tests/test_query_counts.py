@@ -299,30 +299,3 @@ def test_token_lookup_is_one_query_with_the_user(
                 assert found.created_at == created.created_at and found.key == KEY
     finally:
         wrapper.__dict__.pop("_resetkit_token_lookups", None)
-
-
-# -- the account lookup's index ------------------------------------------------------------------
-
-
-def test_lookup_index_check_on_postgresql(db: Any) -> None:
-    """``email__iexact`` compiles to ``UPPER(email) = UPPER(%s)`` on PostgreSQL: only an index
-    on ``UPPER(email)`` serves it, and the check says so until there is one."""
-    from django.contrib.auth import get_user_model
-    from django.db import connection
-
-    from resetkit.checks import check_lookup_index
-
-    assert check_lookup_index() == []  # not asked to look at a database
-    messages = check_lookup_index(databases=[DEFAULT_DB_ALIAS])
-    if connection.vendor != "postgresql":
-        assert messages == []
-        return
-    assert [message.id for message in messages] == ["resetkit.I001"]  # a small table
-    assert "UPPER(email)" in messages[0].msg
-    table = get_user_model()._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE INDEX resetkit_test_upper_email ON "{table}" (UPPER("email"))')
-        try:
-            assert check_lookup_index(databases=[DEFAULT_DB_ALIAS]) == []
-        finally:
-            cursor.execute("DROP INDEX resetkit_test_upper_email")

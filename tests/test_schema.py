@@ -36,13 +36,14 @@ from resetkit.codes.urls import add_reset_password_code_urls_to_router
 from resetkit.mixins import TokenIssueMixin
 from resetkit.schema import REQUEST_TOKEN, extend_schema_kwargs
 from resetkit.throttling import REQUEST_TOKEN_SCOPE, RESET_CONFIRM_SCOPE, VALIDATE_TOKEN_SCOPE
-from resetkit.urls import add_reset_password_urls_to_router
+from resetkit.urls import add_password_reset_viewset_to_router, add_reset_password_urls_to_router
 from resetkit.views import ResetPasswordConfirm, ResetPasswordRequestToken
 from tests.conftest import resetkit_overrides
 
 router = SimpleRouter()
 add_reset_password_urls_to_router(router, base_path="api/auth/passwordreset")
 add_reset_password_code_urls_to_router(router, base_path="api/auth/passwordreset-code")
+add_password_reset_viewset_to_router(router, base_path="api/auth/one-viewset")
 
 urlpatterns = [
     path(
@@ -67,6 +68,9 @@ PATHS = {
     "/router/api/auth/passwordreset-code/": REQUEST,
     "/router/api/auth/passwordreset-code/validate/": VALIDATE,
     "/router/api/auth/passwordreset-code/confirm/": CONFIRM,
+    "/router/api/auth/one-viewset/": REQUEST,
+    "/router/api/auth/one-viewset/validate_token/": VALIDATE,
+    "/router/api/auth/one-viewset/confirm/": CONFIRM,
 }
 OPERATION_IDS = {
     "/api/password_reset/": "reset_password_request",
@@ -81,6 +85,9 @@ OPERATION_IDS = {
     "/router/api/auth/passwordreset-code/": "reset_password_code_request_create",
     "/router/api/auth/passwordreset-code/validate/": "reset_password_code_validate_create",
     "/router/api/auth/passwordreset-code/confirm/": "reset_password_code_confirm_create",
+    "/router/api/auth/one-viewset/": "password_reset_request_create",
+    "/router/api/auth/one-viewset/validate_token/": "password_reset_validate_create",
+    "/router/api/auth/one-viewset/confirm/": "password_reset_confirm_create",
 }
 STATUSES = {
     REQUEST: {"200", "400", "406", "415", "429", "503"},

@@ -58,3 +58,37 @@ def test_robust_send_returns_every_result() -> None:
     results = signal.send(sender=None)
     assert results[0] == (ok, "ok")
     assert results[1][0] is fails and isinstance(results[1][1], ValueError)
+
+
+def test_a_failing_post_password_reset_receiver_leaves_the_reset_answered_200(
+    user: Any, api_client: Any, signals: Any, caplog: Any
+) -> None:
+    """After the commit the reset has happened: a raising "password changed" notifier is
+    logged, and the client is told the truth (200), not a 500 that reads as "nothing
+    happened"."""
+    from resetkit.signals import post_password_reset
+
+    def notifier_down(**kwargs: Any) -> None:
+        raise ConnectionRefusedError("SMTP is down")
+
+    api_client.post(REQUEST_URL, {"email": user.email}, format="json")
+    key = signals.keys[-1]
+    post_password_reset.connect(notifier_down, dispatch_uid="notifier-down")
+    try:
+        with caplog.at_level(logging.ERROR, logger="resetkit"):
+            response = api_client.post(
+                "/api/password_reset/confirm/",
+                {"token": key, "password": "a-much-better-one-42"},
+                format="json",
+            )
+    finally:
+        post_password_reset.disconnect(dispatch_uid="notifier-down")
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.check_password("a-much-better-one-42")
+    [record] = [
+        r
+        for r in caplog.records
+        if getattr(r, "reset_event", "") == "confirm.post_reset_receiver_failed"
+    ]
+    assert "notifier_down" in record.getMessage()

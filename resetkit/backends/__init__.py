@@ -1,52 +1,78 @@
 """Token stores: where outstanding reset tokens live between request and confirm.
 
 ``RESETKIT["TOKEN_STORE"]`` picks one globally; a view picks its own with ``token_store_class``.
+The factory below is where a store gets its policy: it reads ``TOKEN_EXPIRY_HOURS`` when the
+store is built (once per request) and passes it as the store's ``lifetime``; stores read no
+settings themselves.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ImproperlyConfigured
 
-from resetkit.backends.base import BaseTokenStore, DuplicateTokenError, ResetToken, ResetTokenLike
+from resetkit.backends.base import (
+    DEFAULT_LIFETIME,
+    BaseTokenStore,
+    DuplicateTokenError,
+    ResetToken,
+    ResetTokenLike,
+    is_expiry_hours,
+)
+
+if TYPE_CHECKING:
+    from resetkit.backends.orm import ORMTokenStore
 
 __all__ = [
+    "DEFAULT_LIFETIME",
     "BaseTokenStore",
     "DuplicateTokenError",
     "ResetToken",
     "ResetTokenLike",
     "build_token_store",
     "check_token_store_class",
+    "configured_lifetime",
+    "get_table_token_store",
     "get_token_store",
     "get_token_store_class",
 ]
 
 
-def _configured() -> tuple[type[BaseTokenStore], dict[str, Any], str]:
+def configured_lifetime() -> timedelta:
+    """``TOKEN_EXPIRY_HOURS`` (or upstream's flat name) as read now, as a ``timedelta``.
+
+    Zero or less (accepted upstream, whose tests use ``-1``) makes tokens that are born expired.
+    """
     from resetkit.conf import resetkit_settings
-    from resetkit.loading import split_class_config
 
-    setting = resetkit_settings.source_of("TOKEN_STORE")
-    cls, options = split_class_config(resetkit_settings.TOKEN_STORE, setting)
-    if cls is None:
-        from resetkit.backends.orm import ORMTokenStore
-
-        cls = ORMTokenStore
-    return check_token_store_class(cls, setting), options, setting
+    hours = resetkit_settings.TOKEN_EXPIRY_HOURS
+    if not is_expiry_hours(hours):
+        raise ImproperlyConfigured(
+            f"{resetkit_settings.source_of('TOKEN_EXPIRY_HOURS')} must be a number of hours, "
+            f"not {hours!r}."
+        )
+    return timedelta(hours=hours)
 
 
 def check_token_store_class(cls: Any, where: str) -> type[BaseTokenStore]:
-    """Return ``cls`` if it is a store class, else raise naming ``where`` it was configured."""
-    if not (isinstance(cls, type) and issubclass(cls, BaseTokenStore)):
-        raise ImproperlyConfigured(f"{where}: {cls!r} is not a BaseTokenStore subclass.")
-    return cls
+    """Return ``cls`` (a class or dotted path) if it is a store class, else raise naming
+    ``where`` it was configured."""
+    from resetkit.loading import import_value
+
+    store_class: type[BaseTokenStore] = import_value(cls, where, "TOKEN_STORE")
+    return store_class
 
 
 def build_token_store(
     cls: type[BaseTokenStore], options: dict[str, Any], where: str
 ) -> BaseTokenStore:
-    """Instantiate store ``cls`` with ``options``; errors name ``where`` it was configured."""
+    """Instantiate store ``cls`` with ``options`` and the configured policy (``lifetime`` from
+    ``TOKEN_EXPIRY_HOURS``, unless ``options`` has one); errors name ``where`` it was
+    configured."""
+    if "lifetime" not in options:
+        options = {**options, "lifetime": configured_lifetime()}
     try:
         return cls(**options)
     except TypeError as exc:
@@ -55,10 +81,24 @@ def build_token_store(
 
 def get_token_store_class() -> type[BaseTokenStore]:
     """The store class named by ``RESETKIT["TOKEN_STORE"]``."""
-    return _configured()[0]
+    from resetkit.loading import resolve_setting
+
+    cls: type[BaseTokenStore] = resolve_setting("TOKEN_STORE")[0]
+    return cls
 
 
 def get_token_store(**overrides: Any) -> BaseTokenStore:
     """Build the configured store; ``overrides`` beat the configured ``OPTIONS``."""
-    cls, options, setting = _configured()
-    return build_token_store(cls, {**options, **overrides}, setting)
+    from resetkit.loading import resolve_setting
+
+    cls, options, where = resolve_setting("TOKEN_STORE")
+    return build_token_store(cls, {**options, **overrides}, where)
+
+
+def get_table_token_store(**overrides: Any) -> ORMTokenStore:
+    """Build the store of the token table (``resetkit.models.ResetPasswordToken``) with the
+    configured policy, whichever store is configured: the admin, the staff tools and the
+    cleanup command reach the table through it, since a view may keep its tokens there."""
+    from resetkit.backends.orm import ORMTokenStore
+
+    return cast("ORMTokenStore", build_token_store(ORMTokenStore, overrides, "the token table"))

@@ -9,28 +9,79 @@ store:
 * keeps a keyed digest of the token, never the token (:mod:`resetkit.digests`);
 * enforces expiry on every read and deletes an expired token when it is presented;
 * consumes atomically: of any number of concurrent consumers of one token, one wins;
-* takes "now" from :func:`django.utils.timezone.now`, so tests can move time.
+* takes "now" from :func:`django.utils.timezone.now`, so tests can move time;
+* raises :class:`~resetkit.exceptions.StoreUnavailable` (and nothing else) when its database or
+  cache cannot be reached: decorate each method that touches it with :func:`outage_boundary`.
+
+**Policy at construction.** A store reads no settings: its policy comes through its
+constructor, as a Django cache backend's comes through ``params``, so one process can hold two
+differently configured stores. ``lifetime`` (a ``timedelta``) is how long a token lives; the
+factory (:func:`resetkit.backends.get_token_store` / ``build_token_store``) passes
+``TOKEN_EXPIRY_HOURS`` as read when the store is built, once per request. A store built
+directly without ``lifetime`` uses :data:`DEFAULT_LIFETIME` (24 hours, upstream's default).
+``namespace`` gives a flow a key space of its own.
+
+**Capabilities** say what a store can do beyond the contract, so callers ask the store instead
+of testing its class:
+
+* :attr:`BaseTokenStore.lists_tokens`: its tokens are rows of
+  ``resetkit.models.ResetPasswordToken``, which the admin and the staff API list by user and
+  date (the ORM store);
+* :attr:`BaseTokenStore.expires_by_itself`: its entries vanish on their own when they expire,
+  so :meth:`~BaseTokenStore.clear_expired` has nothing to do (the cache store);
+* :meth:`BaseTokenStore.check`: system-check messages about its configuration (the cache store
+  reports a cache that loses tokens).
 
 Stores know nothing of DRF: they work from a plain Django view or a task.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, ClassVar, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from resetkit.backends.tokens import DuplicateTokenError, ResetToken, ResetTokenLike
 from resetkit.digests import (
     candidate_digests,
     password_fingerprint,
     password_fingerprint_matches,
     token_digest,
 )
+from resetkit.exceptions import unavailable_on_outage
+
+#: How long a token lives in a store built without ``lifetime`` (the factory always passes one).
+DEFAULT_LIFETIME = timedelta(hours=24)
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def outage_boundary(method: _Method) -> _Method:
+    """Decorate a store method so that an unreachable database or cache raises
+    :class:`~resetkit.exceptions.StoreUnavailable` (``from`` the client's error). Schema errors
+    and every other error pass through. Generator methods are guarded while they are iterated.
+    """
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def generator(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            with unavailable_on_outage(type(self).__name__):
+                yield from method(self, *args, **kwargs)
+
+        return generator  # type: ignore[return-value]
+
+    @functools.wraps(method)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with unavailable_on_outage(type(self).__name__):
+            return method(self, *args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
 
 
 def is_expiry_hours(value: Any) -> bool:
@@ -39,54 +90,31 @@ def is_expiry_hours(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float) and value == value
 
 
-class DuplicateTokenError(ValueError):
-    """``create_token()`` got a key that is already outstanding; generate another and retry.
-
-    Short keys (six-digit codes) collide. A store refuses the second issue rather than let one
-    key open two accounts.
-    """
-
-
-class ResetTokenLike(Protocol):
-    """What views, signals and receivers may rely on, whatever the store."""
-
-    key: str | None
-    digest: str
-    user: Any
-    created_at: datetime
-    ip_address: str | None
-    user_agent: str
-    password_fingerprint: str
-
-    @property
-    def expires_at(self) -> datetime: ...
-
-
-@dataclass
-class ResetToken:
-    """An outstanding token of a store that has no model of its own (the cache store)."""
-
-    key: str | None
-    digest: str
-    user: Any
-    created_at: datetime
-    expires_at: datetime
-    ip_address: str | None = None
-    user_agent: str = ""
-    #: Keyed fingerprint of the password the token was issued under (see :mod:`resetkit.digests`).
-    password_fingerprint: str = ""
-
-    def __str__(self) -> str:
-        return f"Password reset token for user {self.user}"
+__all__ = [
+    "BaseTokenStore",
+    "DuplicateTokenError",
+    "ResetToken",
+    "ResetTokenLike",
+    "is_expiry_hours",
+    "outage_boundary",
+]
 
 
 class BaseTokenStore:
     """Base class for token stores; subclasses implement the four required methods.
 
-    Every store takes two options of its policy: ``lifetime`` (a ``timedelta``; ``None`` reads
-    ``TOKEN_EXPIRY_HOURS`` at call time) and ``namespace`` (a key space of its own, so that a
-    flow such as the e-mail + code flow never sees the tokens of another).
+    Every store takes two options of its policy: ``lifetime`` (a ``timedelta``; ``None``:
+    :data:`DEFAULT_LIFETIME`; the factory passes ``TOKEN_EXPIRY_HOURS``) and ``namespace`` (a
+    key space of its own, so that a flow such as the e-mail + code flow never sees the tokens
+    of another). It reads no settings itself.
     """
+
+    #: Capability: the tokens are rows of ``resetkit.models.ResetPasswordToken``, which the
+    #: admin and the staff API list and filter by user and date.
+    lists_tokens: ClassVar[bool] = False
+    #: Capability: entries vanish by themselves when they expire (a cache's TTL), so
+    #: :meth:`clear_expired` has nothing to do and no cleanup job is needed.
+    expires_by_itself: ClassVar[bool] = False
 
     def __init__(
         self, *, lifetime: timedelta | None = None, namespace: str = "", **options: Any
@@ -103,7 +131,7 @@ class BaseTokenStore:
             raise ImproperlyConfigured(
                 f"{type(self).__name__}: namespace must be a string, not {namespace!r}."
             )
-        self.lifetime = lifetime
+        self.lifetime: timedelta = DEFAULT_LIFETIME if lifetime is None else lifetime
         self.namespace = namespace
 
     # -- required ----------------------------------------------------------------------------
@@ -193,22 +221,18 @@ class BaseTokenStore:
         """The current time; the seam tests move."""
         return timezone.now()
 
+    def check(self) -> list[Any]:
+        """Return system-check messages (``django.core.checks``) about this store's
+        configuration; ``resetkit``'s checks report them for the configured store. Override to
+        report a misconfiguration that would lose tokens."""
+        return []
+
     def get_expiry_delta(self) -> timedelta:
-        """How long a token lives, from ``TOKEN_EXPIRY_HOURS`` at call time.
+        """How long a token lives: the ``lifetime`` the store was built with.
 
         Zero or less (accepted upstream, whose tests use ``-1``) means tokens are born expired.
         """
-        if self.lifetime is not None:
-            return self.lifetime
-        from resetkit.conf import resetkit_settings
-
-        hours = resetkit_settings.TOKEN_EXPIRY_HOURS
-        if not is_expiry_hours(hours):
-            raise ImproperlyConfigured(
-                f"{resetkit_settings.source_of('TOKEN_EXPIRY_HOURS')} must be a number of hours, "
-                f"not {hours!r}."
-            )
-        return timedelta(hours=hours)
+        return self.lifetime
 
     def get_expiry_seconds(self) -> int:
         """The token lifetime in whole seconds (rounded up, never below 0), for stores with a
@@ -216,7 +240,12 @@ class BaseTokenStore:
         return max(math.ceil(self.get_expiry_delta().total_seconds()), 0)
 
     def expires_at(self, created_at: datetime) -> datetime:
+        """When a token created at ``created_at`` stops being accepted."""
         return created_at + self.get_expiry_delta()
+
+    def expiry_cutoff(self) -> datetime:
+        """Tokens created before this moment are expired now (what cleanup deletes)."""
+        return self.now() - self.get_expiry_delta()
 
     def is_expired(self, created_at: datetime) -> bool:
         return self.now() > self.expires_at(created_at)
@@ -241,7 +270,8 @@ class BaseTokenStore:
         return password_fingerprint_matches(user, fingerprint)
 
     def make_digest(self, key: str) -> str:
-        """The digest a new token is stored under."""
+        """The digest a new token is stored under: the one place a raw key becomes a stored
+        digest (``ResetPasswordToken.objects.create()`` goes through the ORM store too)."""
         return token_digest(key, namespace=self.namespace)
 
     def lookup_digests(self, key: str) -> list[str]:

@@ -34,11 +34,18 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import BaseCache, caches
 
-from resetkit.backends.base import BaseTokenStore, DuplicateTokenError, ResetToken
+from resetkit.backends.base import (
+    BaseTokenStore,
+    DuplicateTokenError,
+    ResetToken,
+    outage_boundary,
+)
 
 
 class CacheTokenStore(BaseTokenStore):
     """Store tokens in the cache named ``cache_alias`` (looked up on every call)."""
+
+    expires_by_itself = True
 
     def __init__(self, cache_alias: str = "default", key_prefix: str = "resetkit", **options: Any):
         super().__init__(**options)
@@ -56,12 +63,51 @@ class CacheTokenStore(BaseTokenStore):
     def lookup_digests(self, key: str) -> list[str]:
         return [compact_digest(digest) for digest in super().lookup_digests(key)]
 
+    def check(self) -> list[Any]:
+        """Report a cache alias that is missing (E004), a dummy cache that forgets every token
+        (E005) or a per-process cache the other workers cannot see (W002)."""
+        from django.conf import settings
+        from django.core import checks
+        from django.core.cache.backends.dummy import DummyCache
+        from django.core.cache.backends.locmem import LocMemCache
+
+        alias = self.cache_alias
+        if alias not in settings.CACHES:
+            return [
+                checks.Error(
+                    f"The cache token store uses cache alias {alias!r}, which is not in CACHES.",
+                    hint=f"Add {alias!r} to CACHES or set the store's cache_alias.",
+                    id="resetkit.E004",
+                )
+            ]
+        cache = caches[alias]
+        if isinstance(cache, DummyCache):
+            return [
+                checks.Error(
+                    f"The cache token store uses {alias!r}, a DummyCache: every token is "
+                    "forgotten as soon as it is issued, so no reset can succeed.",
+                    hint="Point cache_alias at Redis (or another shared cache).",
+                    id="resetkit.E005",
+                )
+            ]
+        if isinstance(cache, LocMemCache):
+            return [
+                checks.Warning(
+                    f"The cache token store uses {alias!r}, a per-process LocMemCache: a token "
+                    "issued by one worker is unknown to the others and lost on restart.",
+                    hint="Point cache_alias at Redis (or another shared cache) in production.",
+                    id="resetkit.W002",
+                )
+            ]
+        return []
+
     def token_cache_key(self, digest: str) -> str:
         return f"{self.key_prefix}:t:{digest}"
 
     def user_cache_key(self, user_pk: Any) -> str:
         return f"{self.key_prefix}:u:{user_pk}"
 
+    @outage_boundary
     def create_token(
         self, user: Any, key: str, *, ip_address: str | None = None, user_agent: str = ""
     ) -> ResetToken:
@@ -132,9 +178,11 @@ class CacheTokenStore(BaseTokenStore):
             self.cache.touch(user_key, ttl)
         return int(stamp)
 
+    @outage_boundary
     def get_token(self, key: str) -> ResetToken | None:
         return self._get_token(key, None)
 
+    @outage_boundary
     def get_token_for_users(self, key: str, users: Sequence[Any]) -> ResetToken | None:
         # The entry names its owner: another account's code is refused before any user is
         # loaded, so it costs what an unknown code costs.
@@ -177,6 +225,7 @@ class CacheTokenStore(BaseTokenStore):
             password_fingerprint=unpack_hex(fingerprint),
         )
 
+    @outage_boundary
     def consume_token(self, token: Any) -> bool:
         cache_key = self.token_cache_key(token.digest)
         value = self.cache.get(cache_key)
@@ -186,6 +235,7 @@ class CacheTokenStore(BaseTokenStore):
         # was read still voids it, as deleting the user's rows does in the ORM store.
         return self._is_live(value)
 
+    @outage_boundary
     def revoke_user_tokens(self, user: Any) -> None:
         self.cache.set(self.user_cache_key(user.pk), new_stamp(), max(self.get_expiry_seconds(), 1))
 

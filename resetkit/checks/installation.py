@@ -6,7 +6,7 @@ is not installed. So this one travels with the URLs: ``resetkit.urls`` builds it
 :class:`AppInstalledCheckPattern`, whose ``check()`` Django calls in its URL checks
 (``manage.py check``, ``runserver``), in the same run. Views routed another way (a router,
 ``as_view()`` in the project's own URLconf) are covered at request time: every resetkit view
-answers 500 with the same message (see ``ResetFlowMixin.initial``).
+answers 500 with the same message (see ``resetkit.generics.ResetAPIView.initial``).
 """
 
 from __future__ import annotations

@@ -120,24 +120,31 @@ def routed_view_classes() -> list[tuple[Any, dict[str, Any]]]:
 
 
 def short_code_makers() -> list[str]:
-    """Where short codes come from: the configured generator, views with their own."""
+    """Where short codes come from: the configured generator, the ``FLOW_CLASS`` flow, and
+    routed views (or their flows) with a generator of their own."""
+    from resetkit.flows import PasswordResetFlow, get_flow_class
     from resetkit.generators import get_token_generator, makes_short_codes
+
+    def own_generator(flow: PasswordResetFlow) -> bool:
+        overridden = type(flow).get_token_generator is not PasswordResetFlow.get_token_generator
+        return overridden or flow.token_generator_class is not None
 
     makers: list[str] = []
     try:
         if makes_short_codes(get_token_generator()):
             makers.append(resetkit_settings.source_of("TOKEN_GENERATOR"))
-    except ImproperlyConfigured:
-        pass  # reported by the generator check
+        flow = get_flow_class()()
+        if own_generator(flow) and makes_short_codes(flow.get_token_generator()):
+            makers.append(f"the flow {type(flow).__qualname__}")
+    except (ImproperlyConfigured, ImportError, TypeError):
+        pass  # reported by the generator and flow checks, or at the first request
     for view_class, initkwargs in routed_view_classes():
-        if initkwargs.get("token_generator_class", view_class.token_generator_class) is None:
-            continue
         try:
-            generator = view_class(**initkwargs).get_token_generator()
-        except (ImproperlyConfigured, ImportError, TypeError):
+            flow = view_class(**initkwargs).get_flow()
+            if own_generator(flow) and makes_short_codes(flow.get_token_generator()):
+                makers.append(f"the view {view_class.__qualname__}")
+        except (ImproperlyConfigured, ImportError, TypeError, AttributeError):
             continue  # the view fails loudly on its own
-        if makes_short_codes(generator):
-            makers.append(f"the view {view_class.__qualname__}")
     return makers
 
 

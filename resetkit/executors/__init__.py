@@ -73,15 +73,15 @@ def get_issue_executor() -> BaseIssueExecutor:
     Django's test environment (tests then see tokens issued when the request returns, as with
     django-rest-passwordreset and the Tasks framework's ``ImmediateBackend``)."""
     from resetkit.conf import resetkit_settings
-    from resetkit.loading import split_class_config
+    from resetkit.loading import resolve_setting
 
     if not resetkit_settings.ISSUE_AFTER_RESPONSE:
         return build_issue_executor(InlineExecutor, {}, "ISSUE_AFTER_RESPONSE")
     setting = resetkit_settings.source_of("ISSUE_EXECUTOR")
     if setting.endswith("(default)") and in_test_environment():
         return build_issue_executor(InlineExecutor, {}, "the test environment")
-    cls, options = split_class_config(resetkit_settings.ISSUE_EXECUTOR, setting)
-    return build_issue_executor(cls or ThreadExecutor, options, setting)
+    cls, options, setting = resolve_setting("ISSUE_EXECUTOR")
+    return build_issue_executor(cls, options, setting)
 
 
 # Job lists of resetkit.testing.capture_issue_jobs(), innermost last.

@@ -26,12 +26,10 @@ __all__ = [
 
 def get_token_generator() -> BaseTokenGenerator:
     """Build the generator named by ``RESETKIT["TOKEN_GENERATOR"]`` (or its upstream alias)."""
-    from resetkit.conf import resetkit_settings
-    from resetkit.loading import split_class_config
+    from resetkit.loading import resolve_setting
 
-    setting = resetkit_settings.source_of("TOKEN_GENERATOR")
-    cls, options = split_class_config(resetkit_settings.TOKEN_GENERATOR, setting)
-    return build_token_generator(cls or RandomStringTokenGenerator, options, setting)
+    cls, options, setting = resolve_setting("TOKEN_GENERATOR")
+    return build_token_generator(cls, options, setting)
 
 
 def build_token_generator(cls: Any, options: dict[str, Any], where: str) -> BaseTokenGenerator:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import password_validation
@@ -13,14 +12,13 @@ from django.db.models import F
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 
 from resetkit.backends import BaseTokenStore, ResetTokenLike
 from resetkit.events import loggable_pk
-from resetkit.mixins.base import ResetFlowMixin
+from resetkit.exceptions import StoreUnavailable
+from resetkit.mixins.base import ResetStepMixin
 from resetkit.revokers import get_post_reset_revokers
 from resetkit.signals import post_password_reset, pre_password_reset
-from resetkit.throttling import get_endpoint_throttle_classes
 
 logger = logging.getLogger("resetkit")
 
@@ -28,32 +26,35 @@ logger = logging.getLogger("resetkit")
 CONFIRM_FAILED = "confirm.failed"
 
 
-class PasswordConfirmMixin(ResetFlowMixin):
-    """Set a new password with a token. Expects a serializer with ``token`` and ``password``.
+class PasswordConfirmMixin(ResetStepMixin):
+    """Set a new password with a token. Expects a :class:`~resetkit.generics.ResetAPIView`
+    whose serializer has ``token`` and ``password``.
 
-    Skeleton: validate input → find the live token of an eligible user (else the generic 404)
-    → run the password validators (400, token kept) → spend the token and set the password
-    in one transaction → respond.
+    Skeleton: validate input → the flow finds the live token of an eligible user (else the
+    generic 404) → run the password validators (400, token kept) → spend the token and set the
+    password in one transaction → respond.
     """
+
+    reset_step = "confirm"
 
     def confirm_reset(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)  # type: ignore[attr-defined]
         serializer.is_valid(raise_exception=True)
-        token = self.get_presented_token(serializer.validated_data)
+        flow = self.get_flow()
+        token = flow.get_presented_token(serializer.validated_data)
         password = serializer.validated_data["password"]
         try:
             self.check_password(password, token.user)
         except exceptions.ValidationError:
-            self.release_code_attempt()  # the code was right: a weak password costs no attempt
+            flow.release_code_attempt()  # the code was right: a weak password costs no attempt
             raise
         self.perform_reset(token, password)
-        self.clear_code_attempts()
+        try:
+            flow.clear_code_attempts()
+        except StoreUnavailable:
+            # The reset is committed: an unreachable cache only leaves the count to expire.
+            logger.warning("resetkit: could not clear the code attempts after a reset")
         return self.get_confirm_response(token)
-
-    def get_default_throttle_classes(self) -> Sequence[type[BaseThrottle]]:
-        """``CONFIRM_THROTTLE_CLASSES``; unset, resetkit's per-client confirm throttle and DRF's
-        ``DEFAULT_THROTTLE_CLASSES``."""
-        return get_endpoint_throttle_classes("CONFIRM_THROTTLE_CLASSES")
 
     def check_password(self, password: str, user: Any) -> None:
         """Run ``AUTH_PASSWORD_VALIDATORS`` (Django's cached instances); 400 on failure."""
@@ -87,16 +88,17 @@ class PasswordConfirmMixin(ResetFlowMixin):
         500). ``post_password_reset`` is sent once the block is closed, with the locked,
         fresh user (``token.user`` is set to it too).
         """
-        store = self.get_token_store()
+        flow = self.get_flow()
+        store = flow.get_token_store()
         using = router.db_for_write(type(token.user))
         with transaction.atomic(using=using):
             user = self.lock_user(token.user, using)
             if (
                 user is None
                 or not store.password_unchanged(user, token.password_fingerprint)
-                or not self.is_user_eligible(user)
+                or not flow.is_user_eligible(user)
             ):
-                self.token_not_found()
+                flow.token_not_found()
             token.user = user
             step = "revoke_other_credentials"
             try:
@@ -115,7 +117,7 @@ class PasswordConfirmMixin(ResetFlowMixin):
                 self.log_reset_failure(token, step, exc)
                 raise
             if not consumed:
-                self.token_not_found()
+                flow.token_not_found()
         post_password_reset.send(sender=self.__class__, user=user, reset_password_token=token)
 
     def lock_user(self, user: Any, using: str) -> Any | None:

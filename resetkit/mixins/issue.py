@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 
 from resetkit.backends import DuplicateTokenError, ResetTokenLike
 from resetkit.conf import resetkit_settings
@@ -27,15 +26,10 @@ from resetkit.executors import (
     submit_issue_job,
 )
 from resetkit.executors.jobs import JOB_META_KEYS, meta_key, snapshot_request
-from resetkit.identifiers import identifiers_match, lookup_values
 from resetkit.loading import import_from_setting
-from resetkit.mixins.base import ResetFlowMixin
+from resetkit.mixins.base import ResetStepMixin
 from resetkit.signals import reset_password_token_created
-from resetkit.throttling import (
-    AccountTokenBudget,
-    client_ident,
-    get_password_reset_request_token_throttle_classes,
-)
+from resetkit.throttling import AccountTokenBudget, client_ident
 
 logger = logging.getLogger("resetkit")
 
@@ -44,15 +38,19 @@ NO_ACCOUNT_ERROR = _(
 )
 
 
-class TokenIssueMixin(ResetFlowMixin):
-    """Issue reset tokens. Expects a ``GenericAPIView`` whose serializer has an ``email`` field.
+class TokenIssueMixin(ResetStepMixin):
+    """Issue reset tokens. Expects a :class:`~resetkit.generics.ResetAPIView` whose serializer
+    has an ``email`` field.
 
     Skeleton: validate input → capture an :class:`~resetkit.executors.IssueJob` → hand it to
     the executor → answer. The executor (background threads by default, task workers with
     ``TasksExecutor``) rebuilds this view and runs :meth:`run_issue_job`: clear a batch of
-    expired tokens → find the eligible accounts → issue a token for each within its budget →
-    deliver each. Every step is a hook below; overrides run wherever the executor runs them.
+    expired tokens → the flow finds the eligible accounts → issue a token for each within its
+    budget → deliver each; none at all → :meth:`handle_no_eligible_account`. Every step is a
+    hook below; overrides run wherever the executor runs them.
     """
+
+    reset_step = "request"
 
     #: At most this many expired tokens are removed per request, so its cost stays flat.
     expired_cleanup_batch_size: int = 25
@@ -64,19 +62,13 @@ class TokenIssueMixin(ResetFlowMixin):
     #: :meth:`get_issue_job_meta_keys`.
     issue_job_headers: Sequence[str] = ()
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        # Kept so that a worker can build this view again exactly as as_view() did.
-        self.view_initkwargs = kwargs
-
     def issue_tokens(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)  # type: ignore[attr-defined]
         serializer.is_valid(raise_exception=True)
         job = self.get_issue_job(serializer.validated_data)
         if not resetkit_settings.NO_INFORMATION_LEAKAGE:
             # The legacy 400 needs the lookup's result, so this mode works inline.
-            if not self.run_issue_job(job):
-                self.handle_no_eligible_account(serializer.validated_data)
+            self.run_issue_job(job)
         else:
             self.submit_issue_job(job)
         return self.get_issue_response()
@@ -84,16 +76,21 @@ class TokenIssueMixin(ResetFlowMixin):
     def submit_issue_job(self, job: IssueJob) -> None:
         """Hand ``job`` to the executor. Misconfiguration is raised first, while there is a
         request to fail (and it fails alike for every account)."""
-        self.get_token_store()
-        self.get_token_generator()
+        flow = self.get_flow()
+        flow.get_token_store()
+        flow.get_token_generator()
         submit_issue_job(self.get_issue_executor(), job)
 
     def run_issue_job(self, job: IssueJob) -> bool:
         """Do the account-dependent work of one request; return whether an eligible account
-        matched. Runs in the executor, on a view rebuilt from ``job``."""
+        matched, after :meth:`handle_no_eligible_account` if none did. Runs in the executor, on
+        a view rebuilt from ``job`` (inline, before the answer, in the legacy mode)."""
         self.issue_job = job
         try:
-            return self.perform_issue(job.lookup_value)
+            matched = self.perform_issue(job.lookup_value)
+            if not matched:
+                self.handle_no_eligible_account(job.data)
+            return matched
         except Exception as exc:
             if is_schema_error(exc):  # say "migrate" here too: the answer was 200 long ago
                 log_schema_error(type(self).__name__, exc)
@@ -103,7 +100,7 @@ class TokenIssueMixin(ResetFlowMixin):
         """Issue and deliver a token to each eligible account matching ``value`` that has budget
         left; return whether any eligible account matched."""
         self.clear_expired_tokens()
-        users = self.get_users_for_reset(value)
+        users = self.get_flow().get_users_for_reset(value)
         budgeted: list[Any] = []
         spent: list[Any] = []
         for user in users:
@@ -176,42 +173,13 @@ class TokenIssueMixin(ResetFlowMixin):
         options = dict(self.issue_executor_kwargs or {})
         return build_issue_executor(cls, options, f"{type(self).__name__}.issue_executor_class")
 
-    def get_default_throttle_classes(self) -> Sequence[type[BaseThrottle]]:
-        """``THROTTLE_CLASSES``: resetkit's 3/day throttle by default, ``[]`` for DRF's."""
-        return get_password_reset_request_token_throttle_classes()
-
     def clear_expired_tokens(self) -> None:
         """Remove a small batch of the oldest expired tokens (never the whole backlog)."""
-        self.get_token_store().clear_expired(limit=self.expired_cleanup_batch_size)
-
-    def get_lookup_field(self) -> str:
-        """Return the user model field searched, from ``LOOKUP_FIELD``."""
-        field: str = resetkit_settings.LOOKUP_FIELD
-        return field
+        self.get_flow().get_token_store().clear_expired(limit=self.expired_cleanup_batch_size)
 
     def get_lookup_value(self, validated_data: Mapping[str, Any]) -> str:
         """Return what the client submitted to find the account by."""
         return str(validated_data["email"])
-
-    def get_candidate_users(self, value: str) -> Iterable[Any]:
-        """Return the accounts the database matches case-insensitively on the lookup field.
-
-        Override to find accounts another way (a phone number on a profile, say).
-        """
-        field = self.get_lookup_field()
-        candidates = self.get_user_queryset().filter(**{f"{field}__iexact": value})
-        # A lookup through a to-many relation would list a user once per matching row.
-        return candidates.distinct() if "__" in field else candidates
-
-    def get_users_for_reset(self, value: str) -> list[Any]:
-        """Return the candidates that are eligible and really match ``value``."""
-        field = self.get_lookup_field()
-        return [
-            user
-            for user in self.get_candidate_users(value)
-            if self.is_user_eligible(user)
-            and any(identifiers_match(value, found) for found in lookup_values(user, field))
-        ]
 
     def consume_account_budget(self, user: Any) -> bool:
         """Count a new token against ``user``'s budget (``ACCOUNT_TOKEN_RATE``); ``False`` when
@@ -219,7 +187,9 @@ class TokenIssueMixin(ResetFlowMixin):
         return AccountTokenBudget(resetkit_settings.ACCOUNT_TOKEN_RATE).consume(user)
 
     def handle_no_eligible_account(self, validated_data: Mapping[str, Any]) -> None:
-        """Answer like any other request, unless ``NO_INFORMATION_LEAKAGE`` is off (legacy 400)."""
+        """Called when no eligible account matched, where the work runs (the executor). Does
+        nothing, unless ``NO_INFORMATION_LEAKAGE`` is off: then the work runs before the answer,
+        and this raises the legacy 400."""
         if not resetkit_settings.NO_INFORMATION_LEAKAGE:
             raise exceptions.ValidationError({"email": [NO_ACCOUNT_ERROR]})
 
@@ -234,8 +204,9 @@ class TokenIssueMixin(ResetFlowMixin):
         A key that is already outstanding (likely only with short numeric codes) is refused by
         the store and another is drawn, so that one key never opens two accounts.
         """
-        store = self.get_token_store()
-        generator = self.get_token_generator()
+        flow = self.get_flow()
+        store = flow.get_token_store()
+        generator = flow.get_token_generator()
 
         def create() -> ResetTokenLike:
             return store.create_token(

@@ -14,24 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
-
 __all__ = ["get_post_reset_revokers"]
 
 
 def get_post_reset_revokers() -> list[Callable[[Any], Any]]:
     """The configured revokers, imported now."""
     from resetkit.conf import resetkit_settings
-    from resetkit.loading import import_from_setting
+    from resetkit.loading import import_values
 
     setting = resetkit_settings.source_of("POST_RESET_REVOKERS")
     configured = resetkit_settings.POST_RESET_REVOKERS or []
-    if isinstance(configured, str):
-        configured = [configured]
-    revokers = []
-    for entry in configured:
-        revoker = import_from_setting(entry, setting)
-        if not callable(revoker):
-            raise ImproperlyConfigured(f"{setting}: {revoker!r} is not callable.")
-        revokers.append(revoker)
-    return revokers
+    return import_values(configured, setting, "POST_RESET_REVOKERS")

@@ -1,6 +1,9 @@
 """What the admin and the staff API share: the active/expired split and revoking a user.
 
-Kept free of DRF so the admin can use it without the API.
+Kept free of DRF so the admin can use it without the API. The token table is reached through
+its store (:func:`resetkit.backends.get_table_token_store`), so the expiry arithmetic is the
+store's own; whether the configured store keeps its tokens there is its ``lists_tokens``
+capability.
 """
 
 from __future__ import annotations
@@ -11,8 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from resetkit.backends import get_token_store
-from resetkit.backends.orm import ORMTokenStore
+from resetkit.backends import get_table_token_store, get_token_store
 
 ACTIVE = "active"
 EXPIRED = "expired"
@@ -25,8 +27,7 @@ def expiry_cutoff() -> datetime:
     The same arithmetic as the store's own expiry check and cleanup, so the list agrees with
     what a client would be told.
     """
-    store = ORMTokenStore()
-    return store.now() - store.get_expiry_delta()
+    return get_table_token_store().expiry_cutoff()
 
 
 def filter_by_state(queryset: QuerySet[Any], state: str) -> QuerySet[Any]:
@@ -43,16 +44,17 @@ def store_lists_tokens() -> bool:
 
     A cache store keys entries by digest and has no index by user or date, so it cannot.
     """
-    return isinstance(get_token_store(), ORMTokenStore)
+    return get_token_store().lists_tokens
 
 
 def revoke_all_tokens(user: Any) -> None:
     """Make every outstanding reset token of ``user`` unusable, wherever it is kept.
 
-    The configured store revokes its own tokens; the token table is cleared too when another
-    store is configured, since a view may keep its tokens there (``token_store_class``).
+    The configured store revokes its own tokens; the token table is cleared too when the
+    configured store keeps them elsewhere, since a view may keep its tokens there
+    (``token_store_class``).
     """
     store = get_token_store()
     store.revoke_user_tokens(user)
-    if not isinstance(store, ORMTokenStore):
-        ORMTokenStore().revoke_user_tokens(user)
+    if not store.lists_tokens:
+        get_table_token_store().revoke_user_tokens(user)

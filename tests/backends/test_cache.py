@@ -62,9 +62,12 @@ def test_key_prefix_option(user) -> None:
 @pytest.mark.parametrize(("hours", "seconds"), [(24, DAY_SECONDS), (2, 7200), (0.5, 1800)])
 def test_entry_expires_with_the_token(user, hours, seconds) -> None:
     """The cache drops a token by itself when it expires: no cleanup job for this store."""
-    store = CacheTokenStore()
-    with resetkit_overrides(TOKEN_EXPIRY_HOURS=hours):
-        token = store.create_token(user, KEY)
+    with resetkit_overrides(
+        TOKEN_EXPIRY_HOURS=hours, TOKEN_STORE="resetkit.backends.cache.CacheTokenStore"
+    ):
+        store = get_token_store()
+    assert isinstance(store, CacheTokenStore)
+    token = store.create_token(user, KEY)
     ttl = remaining_ttl(store.token_cache_key(token.digest))
     assert ttl is not None and seconds - SLACK <= ttl <= seconds
 

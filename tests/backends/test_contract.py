@@ -16,6 +16,7 @@ from django.conf import settings as django_settings
 from django.test import override_settings
 from django.utils import timezone
 
+from resetkit.backends import build_token_store
 from resetkit.backends.base import BaseTokenStore, DuplicateTokenError
 from resetkit.backends.cache import CacheTokenStore, compact_digest
 from resetkit.backends.orm import ORMTokenStore
@@ -35,8 +36,17 @@ class TokenStoreContract:
     #: Whether ``clear_expired()`` deletes by itself (ORM) or leaves it to the cache's TTL.
     clears_expired_itself = True
 
-    def make_store(self) -> BaseTokenStore:
+    def make_store(self, **options: Any) -> BaseTokenStore:
+        """Build the store under test with ``options`` (its policy: ``lifetime``...)."""
         raise NotImplementedError
+
+    def make_configured_store(self) -> BaseTokenStore:
+        """The same store as the factory builds it: policy from the settings, read now."""
+        store = self.make_store()
+        return build_token_store(type(store), self.options_of(store), "the contract suite")
+
+    def options_of(self, store: BaseTokenStore) -> dict[str, Any]:
+        return {}
 
     def stored_digests(self) -> set[str]:
         """Digests physically present in the store, read around its API."""
@@ -131,8 +141,21 @@ class TokenStoreContract:
         clock.shift(-DAY)
         assert store.get_token(KEY) is None
 
-    def test_lifetime_from_the_resetkit_setting(self, store, user, clock) -> None:
+    def test_lifetime_is_the_one_given_at_construction(self, user, clock) -> None:
+        """A store reads no settings: its lifetime is what it was built with."""
+        store = self.make_store(lifetime=timedelta(hours=1))
+        with resetkit_overrides(TOKEN_EXPIRY_HOURS=48):
+            token = store.create_token(user, KEY)
+        assert token.expires_at == token.created_at + timedelta(hours=1)
+        clock.shift(timedelta(minutes=59))
+        assert store.get_token(KEY) is not None
+        clock.shift(2 * MINUTE)
+        assert store.get_token(KEY) is None
+        assert token.digest not in self.stored_digests()
+
+    def test_lifetime_from_the_resetkit_setting(self, db, user, clock) -> None:
         with resetkit_overrides(TOKEN_EXPIRY_HOURS=1):
+            store = self.make_configured_store()
             token = store.create_token(user, KEY)
             assert token.expires_at == token.created_at + timedelta(hours=1)
             clock.shift(timedelta(minutes=59))
@@ -141,8 +164,9 @@ class TokenStoreContract:
             assert store.get_token(KEY) is None
         assert token.digest not in self.stored_digests()
 
-    def test_lifetime_from_the_upstream_flat_setting(self, store, user, clock, settings) -> None:
+    def test_lifetime_from_the_upstream_flat_setting(self, db, user, clock, settings) -> None:
         settings.DJANGO_REST_MULTITOKENAUTH_RESET_TOKEN_EXPIRY_TIME = 2
+        store = self.make_configured_store()
         token = store.create_token(user, KEY)
         assert token.expires_at == token.created_at + timedelta(hours=2)
         clock.shift(timedelta(hours=2) - MINUTE)
@@ -156,7 +180,7 @@ class TokenStoreContract:
         token = store.create_token(user, KEY)
         clock.shift(timedelta(minutes=90))
         with resetkit_overrides(TOKEN_EXPIRY_HOURS=1):
-            assert store.get_token(KEY) is None
+            assert self.make_configured_store().get_token(KEY) is None
         assert token.digest not in self.stored_digests()
 
     # -- consuming and revoking -------------------------------------------------------------
@@ -313,8 +337,8 @@ class TokenStoreContract:
 
 
 class TestORMTokenStore(TokenStoreContract):
-    def make_store(self) -> BaseTokenStore:
-        return ORMTokenStore()
+    def make_store(self, **options: Any) -> BaseTokenStore:
+        return ORMTokenStore(**options)
 
     def stored_digests(self) -> set[str]:
         return raw_row_digests()
@@ -324,8 +348,11 @@ class TestCacheTokenStore(TokenStoreContract):
     clears_expired_itself = False
     alias = "default"
 
-    def make_store(self) -> BaseTokenStore:
-        return CacheTokenStore(cache_alias=self.alias)
+    def make_store(self, **options: Any) -> BaseTokenStore:
+        return CacheTokenStore(cache_alias=self.alias, **options)
+
+    def options_of(self, store: BaseTokenStore) -> dict[str, Any]:
+        return {"cache_alias": self.alias}
 
     def digest_under(self, key: str, secret: str) -> str:
         # The same HMAC, its first 128 bits in base64 to keep the cache key short.

@@ -1,6 +1,7 @@
 """W009/W010: the token table missing, or resetkit's migrations not all applied (database
-checks: ``migrate`` and ``check --database`` run them). And a missing table at request time is
-a 500 with a log line naming the fix, never the outage 503."""
+checks: ``migrate`` and ``check --database`` run them); I001/W006: no index serves the account
+lookup on PostgreSQL. And a missing table at request time is a 500 with a log line naming the
+fix, never the outage 503."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from django.db.migrations.recorder import MigrationRecorder
 from rest_framework.test import APIClient
 
 from resetkit.backends.orm import ORMTokenStore
-from resetkit.checks import check_token_table
+from resetkit.checks import check_lookup_index, check_token_table
 from resetkit.exceptions import is_outage, is_schema_error
 from resetkit.testing import capture_issue_jobs
 
 pytestmark = pytest.mark.django_db
 
 MIGRATE = "run `python manage.py migrate`"
+ON_POSTGRESQL = connection.vendor == "postgresql"
 
 
 def test_migrated_database_is_clean() -> None:
@@ -149,3 +151,35 @@ def test_missing_table_behind_the_request_is_logged_with_the_fix(
         assert response.status_code == 200  # answered before the work runs, as for everyone
         jobs.run()
     assert any(MIGRATE in r.getMessage() for r in caplog.records)
+
+
+# -- the account lookup's index ------------------------------------------------------------------
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="off PostgreSQL only; the next test covers it")
+def test_lookup_index_check_is_silent_off_postgresql() -> None:
+    """SQLite and MariaDB serve ``email__iexact`` without a functional index: nothing to say."""
+    assert check_lookup_index() == []
+    assert check_lookup_index(databases=[DEFAULT_DB_ALIAS]) == []
+
+
+@pytest.mark.skipif(
+    not ON_POSTGRESQL,
+    reason="PostgreSQL only (pg_indexes, UPPER() indexes): runs in make test-postgres",
+)
+def test_lookup_index_check_on_postgresql() -> None:
+    """``email__iexact`` compiles to ``UPPER(email) = UPPER(%s)`` on PostgreSQL: only an index
+    on ``UPPER(email)`` serves it, and the check says so until there is one."""
+    from django.contrib.auth import get_user_model
+
+    assert check_lookup_index() == []  # not asked to look at a database
+    messages = check_lookup_index(databases=[DEFAULT_DB_ALIAS])
+    assert [message.id for message in messages] == ["resetkit.I001"]  # a small table
+    assert "UPPER(email)" in messages[0].msg
+    table = get_user_model()._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE INDEX resetkit_test_upper_email ON "{table}" (UPPER("email"))')
+        try:
+            assert check_lookup_index(databases=[DEFAULT_DB_ALIAS]) == []
+        finally:
+            cursor.execute("DROP INDEX resetkit_test_upper_email")

@@ -16,8 +16,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from resetkit.attempts import CodeAttempts
-from resetkit.codes.views import ResetPasswordConfirmCode, ResetPasswordValidateCode
-from resetkit.mixins.base import ResetFlowMixin
+from resetkit.codes.flows import CodeResetFlow
 from tests.codes.conftest import CONFIRM, VALIDATE, request_code, wrong_codes
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
@@ -25,11 +24,9 @@ pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 THREADS = 64
 
 
-@pytest.mark.parametrize(
-    ("url", "view"), [(VALIDATE, ResetPasswordValidateCode), (CONFIRM, ResetPasswordConfirmCode)]
-)
+@pytest.mark.parametrize("url", [VALIDATE, CONFIRM])
 def test_simultaneous_wrong_codes_evaluate_at_most_the_limit(
-    monkeypatch, api_client, user, url: str, view: type
+    monkeypatch, api_client, user, url: str
 ) -> None:
     code = request_code(api_client, user.email)
     guesses = wrong_codes(THREADS, code)
@@ -38,7 +35,7 @@ def test_simultaneous_wrong_codes_evaluate_at_most_the_limit(
     all_reserved = threading.Event()
     evaluated: list[str] = []
     real_reserve = CodeAttempts.reserve
-    real_get_code_accounts = ResetFlowMixin.get_code_accounts
+    real_get_matching_users = CodeResetFlow.get_matching_users
 
     def reserve(self: CodeAttempts, identifier: str) -> Any:
         attempt = real_reserve(self, identifier)
@@ -48,15 +45,15 @@ def test_simultaneous_wrong_codes_evaluate_at_most_the_limit(
                 all_reserved.set()
         return attempt
 
-    def get_code_accounts(self: Any, identifier: str) -> Any:
+    def get_matching_users(self: Any, identifier: str) -> Any:
         # Only an attempt within the budget goes on to look the code up.
         assert all_reserved.wait(timeout=60), "not every thread reserved its attempt"
         with lock:
             evaluated.append(identifier)
-        return real_get_code_accounts(self, identifier)
+        return real_get_matching_users(self, identifier)
 
     monkeypatch.setattr(CodeAttempts, "reserve", reserve)
-    monkeypatch.setattr(view, "get_code_accounts", get_code_accounts)
+    monkeypatch.setattr(CodeResetFlow, "get_matching_users", get_matching_users)
 
     barrier = threading.Barrier(THREADS)
     statuses: list[int] = []

@@ -54,10 +54,27 @@ def test_validate_tells_when_the_token_expires(api_client, user, signals) -> Non
     assert abs(expires_at - (token.created_at + timedelta(hours=24))) < timedelta(milliseconds=1)
 
 
-def test_validate_failure_is_unchanged(api_client, user) -> None:
-    response = api_client.post(
-        "/api/password_reset/validate_token/", {"token": "not-a-token"}, format="json"
-    )
+NOT_FOUND = {"code": "invalid_token", "detail": "This link has expired or was used."}
 
-    assert response.status_code == 404
-    assert set(response.json()) == {"detail"}
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("validate_token/", {"token": "not-a-token"}),
+        ("confirm/", {"token": "not-a-token", "password": "a-much-better-one-42"}),
+    ],
+)
+def test_the_flow_gives_validate_and_confirm_one_not_found_body(api_client, path, body) -> None:
+    response = api_client.post(f"/api/password_reset/{path}", body, format="json")
+
+    assert (response.status_code, response.json()) == (404, NOT_FOUND)
+
+
+def test_a_used_token_gets_the_same_body(api_client, user, signals) -> None:
+    api_client.post("/api/password_reset/", {"email": user.email}, format="json")
+    body = {"token": signals.keys[0], "password": "a-much-better-one-42"}
+    assert api_client.post("/api/password_reset/confirm/", body, format="json").status_code == 200
+
+    response = api_client.post("/api/password_reset/confirm/", body, format="json")
+
+    assert (response.status_code, response.json()) == (404, NOT_FOUND)

@@ -48,7 +48,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from benchmarks.race_support import die_with_parent, free_port, gunicorn_argv, tail
+from benchmarks.support import die_with_parent, free_port, gunicorn_argv, tail
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"

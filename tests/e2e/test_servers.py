@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from benchmarks.race_support import free_port, gunicorn_argv
+from benchmarks.support import free_port, gunicorn_argv
 from tests.e2e.conftest import (
     MAIL_TIMEOUT,
     NEW_PASSWORD,

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from django.urls import path
 from rest_framework import serializers, status
@@ -15,8 +16,9 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
 from resetkit.backends.cache import CacheTokenStore
+from resetkit.generics import ResetAPIView
+from resetkit.identifiers import identifiers_match
 from resetkit.mixins import TokenIssueMixin
-from resetkit.mixins.issue import identifiers_match
 from resetkit.signals import reset_password_token_created
 from resetkit.views import ResetPasswordRequestToken
 
@@ -128,8 +130,26 @@ def test_per_view_generator(user, signals) -> None:
     assert signals.keys[0].isdigit()
 
 
-def test_mixin_composes_with_a_plain_generic_view(user, signals) -> None:
-    """Users can assemble their own view from the mixin and DRF's GenericAPIView."""
+def test_mixin_composes_with_the_view_base(user, signals) -> None:
+    """Users can assemble their own view from the mixin and resetkit's ResetAPIView."""
+
+    class Serializer(serializers.Serializer):
+        email = serializers.EmailField()
+
+    class MyResetRequest(TokenIssueMixin, ResetAPIView):
+        serializer_class = Serializer
+
+        def put(self, request: Any) -> Response:
+            return self.issue_tokens(request)
+
+    request = factory.put("/x/", {"email": "alice@example.com"}, format="json")
+    response = MyResetRequest.as_view()(request)
+    assert response.status_code == 200
+    assert len(signals.created) == 1
+
+
+def test_a_mixin_on_a_plain_generic_view_says_which_base_it_needs(user) -> None:
+    """Without ResetAPIView a step would lose its throttles and outage answers: it refuses."""
 
     class Serializer(serializers.Serializer):
         email = serializers.EmailField()
@@ -142,9 +162,10 @@ def test_mixin_composes_with_a_plain_generic_view(user, signals) -> None:
             return self.issue_tokens(request)
 
     request = factory.put("/x/", {"email": "alice@example.com"}, format="json")
-    response = MyResetRequest.as_view()(request)
-    assert response.status_code == 200
-    assert len(signals.created) == 1
+    with pytest.raises(
+        ImproperlyConfigured, match=r"MyResetRequest .*resetkit\.generics\.ResetAPIView"
+    ):
+        MyResetRequest.as_view()(request)
 
 
 def test_failing_receiver_is_logged_and_the_answer_unchanged(user, api_client, caplog) -> None:
@@ -166,19 +187,42 @@ def test_failing_receiver_is_logged_and_the_answer_unchanged(user, api_client, c
     assert str(user.pk) in failures[0].getMessage()
 
 
-@pytest.mark.parametrize(
-    ("submitted", "stored", "same"),
-    [
-        ("alice@example.com", "ALICE@EXAMPLE.COM", True),
-        ("stra\u00dfe@example.com", "STRASSE@example.com", True),  # casefold: ß == ss
-        ("\uff41lice@example.com", "alice@example.com", True),  # fullwidth a, NFKC
-        ("alice@examp\u0131e.com", "alice@example.com", False),  # dotless i
-        ("\u212aelvin@example.com", "kelvin@example.com", True),  # Kelvin sign is K
-        ("alice@example.com", "alice@examp1e.com", False),
-    ],
-)
+IDENTIFIERS = [
+    ("alice@example.com", "ALICE@EXAMPLE.COM", True),
+    ("stra\u00dfe@example.com", "STRASSE@example.com", True),  # casefold: ß == ss
+    ("\uff41lice@example.com", "alice@example.com", True),  # fullwidth a, NFKC
+    ("alice@examp\u0131e.com", "alice@example.com", False),  # dotless i
+    ("\u212aelvin@example.com", "kelvin@example.com", True),  # Kelvin sign is K
+    ("alice@example.com", "alice@examp1e.com", False),
+]
+
+
+@pytest.mark.parametrize(("submitted", "stored", "same"), IDENTIFIERS)
 def test_identifiers_match(submitted: str, stored: str, same: bool) -> None:
     assert identifiers_match(submitted, stored) is same
+
+
+class AnyIdentifier(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+
+
+@pytest.mark.parametrize(("submitted", "stored", "same"), IDENTIFIERS)
+def test_the_request_step_issues_exactly_when_the_identifiers_match(
+    make_user, signals, submitted: str, stored: str, same: bool
+) -> None:
+    """The candidate query returns the account whatever the database would have matched, so
+    the request step's own comparison decides: a token when it is the same identifier, none
+    otherwise (on every database; SQLite's ``LIKE`` would match none of the Unicode rows)."""
+    account = make_user(email=stored)
+
+    class EveryCandidate(ResetPasswordRequestToken):
+        serializer_class = AnyIdentifier  # the e-mail syntax check is not under test
+
+        def get_candidate_users(self, value: str) -> Any:
+            return [account]
+
+    assert post(EveryCandidate.as_view(), {"email": submitted}).status_code == 200
+    assert [t.user for t in signals.tokens] == ([account] if same else [])
 
 
 def test_database_match_is_confirmed_by_unicode_comparison(make_user, signals) -> None:

@@ -7,11 +7,24 @@ from typing import Any
 from django.urls import path
 from rest_framework import serializers
 
+from resetkit.flows import PasswordResetFlow
 from resetkit.views import (
+    ResetPasswordConfirm,
     ResetPasswordRequestToken,
-    reset_password_confirm,
-    reset_password_validate_token,
+    ResetPasswordValidateToken,
 )
+
+
+class PhoneFlow(PasswordResetFlow):
+    """Accounts are found by the number on their profile."""
+
+    def get_lookup_field(self) -> str:
+        # Followed through the relation when the match is double-checked.
+        return "profile__phone"
+
+    def get_candidate_users(self, value: str) -> Iterable[Any]:
+        # Numbers are stored normalised: an exact match can use the unique index.
+        return self.get_user_queryset().filter(profile__phone=value).select_related("profile")
 
 
 class PhoneSerializer(serializers.Serializer):
@@ -28,26 +41,23 @@ class PhoneSerializer(serializers.Serializer):
 class RequestResetByPhone(ResetPasswordRequestToken):
     """POST ``{"phone": ...}``; answers ``{"status": "OK"}`` whatever the account."""
 
+    flow_class = PhoneFlow
     serializer_class = PhoneSerializer
-
-    def get_lookup_field(self) -> str:
-        # Followed through the relation when the match is double-checked.
-        return "profile__phone"
 
     def get_lookup_value(self, validated_data: Mapping[str, Any]) -> str:
         return str(validated_data["phone"])
-
-    def get_candidate_users(self, value: str) -> Iterable[Any]:
-        # Numbers are stored normalised: an exact match can use the unique index.
-        return self.get_user_queryset().filter(profile__phone=value).select_related("profile")
 
 
 urlpatterns = [
     path("api/password_reset/", RequestResetByPhone.as_view(), name="reset-password-request"),
     path(
         "api/password_reset/validate_token/",
-        reset_password_validate_token,
+        ResetPasswordValidateToken.as_view(flow_class=PhoneFlow),
         name="reset-password-validate",
     ),
-    path("api/password_reset/confirm/", reset_password_confirm, name="reset-password-confirm"),
+    path(
+        "api/password_reset/confirm/",
+        ResetPasswordConfirm.as_view(flow_class=PhoneFlow),
+        name="reset-password-confirm",
+    ),
 ]

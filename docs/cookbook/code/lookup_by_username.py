@@ -7,11 +7,19 @@ from django.contrib.auth import get_user_model
 from django.urls import path
 from rest_framework import serializers
 
+from resetkit.flows import PasswordResetFlow
 from resetkit.views import (
+    ResetPasswordConfirm,
     ResetPasswordRequestToken,
-    reset_password_confirm,
-    reset_password_validate_token,
+    ResetPasswordValidateToken,
 )
+
+
+class UsernameFlow(PasswordResetFlow):
+    """Accounts are found by username: by the request step, and for short codes."""
+
+    def get_lookup_field(self) -> str:
+        return get_user_model().USERNAME_FIELD
 
 
 class UsernameSerializer(serializers.Serializer):
@@ -21,10 +29,8 @@ class UsernameSerializer(serializers.Serializer):
 class RequestResetByUsername(ResetPasswordRequestToken):
     """POST ``{"username": ...}``; answers ``{"status": "OK"}`` whatever the account."""
 
+    flow_class = UsernameFlow
     serializer_class = UsernameSerializer
-
-    def get_lookup_field(self) -> str:
-        return get_user_model().USERNAME_FIELD
 
     def get_lookup_value(self, validated_data: Mapping[str, Any]) -> str:
         return str(validated_data["username"])
@@ -34,8 +40,12 @@ urlpatterns = [
     path("api/password_reset/", RequestResetByUsername.as_view(), name="reset-password-request"),
     path(
         "api/password_reset/validate_token/",
-        reset_password_validate_token,
+        ResetPasswordValidateToken.as_view(flow_class=UsernameFlow),
         name="reset-password-validate",
     ),
-    path("api/password_reset/confirm/", reset_password_confirm, name="reset-password-confirm"),
+    path(
+        "api/password_reset/confirm/",
+        ResetPasswordConfirm.as_view(flow_class=UsernameFlow),
+        name="reset-password-confirm",
+    ),
 ]

@@ -7,31 +7,32 @@ from urllib.parse import quote
 from django.core.mail import send_mail
 from django.dispatch import receiver
 from django.urls import include, path
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from resetkit.backends import ResetTokenLike
+from resetkit.generics import ResetAPIView
 from resetkit.mixins import TokenValidateMixin
 from resetkit.serializers import ResetTokenSerializer
 from resetkit.signals import reset_password_token_created
 from resetkit.throttling import VALIDATE_TOKEN_SCOPE
 
 
-class NotMe(TokenValidateMixin, GenericAPIView):
+class NotMe(TokenValidateMixin, ResetAPIView):
     """POST ``{"token"}``: revoke all of the account's tokens; the generic 404 for a bad one."""
 
     serializer_class = ResetTokenSerializer
-    authentication_classes = ()
-    permission_classes = ()
-    # Another door for guessing tokens: the validate endpoint's throttles apply here too.
+    # Another door for guessing tokens: the validate endpoint's scope applies here too (its
+    # throttles come with TokenValidateMixin, the validate step).
     throttle_scope = VALIDATE_TOKEN_SCOPE
 
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token = self.get_valid_token(serializer.validated_data["token"])
-        self.get_token_store().revoke_user_tokens(token.user)
+        # The flow the three stock endpoints use: the same store, eligibility and 404.
+        flow = self.get_flow()
+        token = flow.get_valid_token(serializer.validated_data["token"])
+        flow.get_token_store().revoke_user_tokens(token.user)
         return Response({"status": "OK"})
 
 

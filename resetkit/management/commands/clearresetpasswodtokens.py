@@ -15,8 +15,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from resetkit.backends import BaseTokenStore, get_token_store
-from resetkit.backends.orm import ORMTokenStore
+from resetkit.backends import BaseTokenStore, get_table_token_store, get_token_store
 from resetkit.conf import SETTING_NAME, resetkit_settings
 
 
@@ -46,15 +45,15 @@ class Command(BaseCommand):
             # The table is cleared whichever store is configured: a view may use its own
             # store, and an empty table costs one indexed query.
             stores: list[BaseTokenStore] = [configured]
-            if not isinstance(configured, ORMTokenStore):
-                stores.append(ORMTokenStore())
+            if not configured.lists_tokens:
+                stores.append(get_table_token_store())
             removed = sum(self.clear(store, batch_size, verbosity) for store in stores)
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
 
         if verbosity >= 1:
             self.stdout.write(f"Removed {removed} expired password reset token(s).")
-            if not isinstance(configured, ORMTokenStore):
+            if configured.expires_by_itself:
                 self.stdout.write(
                     f"The configured store ({type(configured).__name__}) expires its tokens "
                     "itself; the token table was cleared too, in case a view uses it."

@@ -1,6 +1,6 @@
 """Measurements taken inside one implementation's virtualenv, in-process.
 
-``run.py`` starts this script with the implementation's interpreter, the generated project on
+``run.py`` starts this module with the implementation's interpreter, the generated project on
 ``PYTHONPATH`` and ``BENCH_IMPL`` / ``BENCH_STORE`` / ``BENCH_DB_*`` set; it prints one JSON
 document on its last line. It never imports resetkit when measuring upstream, and the other way
 round, except through :class:`Impl`, which hides the two models' differences (table, key
@@ -43,7 +43,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from perf_keys import email_for, key_for  # noqa: E402
+
+from benchmarks.support import delete_redis_keys, email_for, key_for  # noqa: E402
 
 IMPL = os.environ["BENCH_IMPL"]
 STORE = os.environ.get("BENCH_STORE", "orm")
@@ -140,14 +141,8 @@ def cmd_setup(args: argparse.Namespace) -> dict[str, Any]:
 def forget_cached_state() -> None:
     """Delete this site's keys from Redis: a new database numbers its users from 1 again, and
     an earlier run's entries (per-account budgets, cache-store tokens) would meet them."""
-    import redis
-
-    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
-    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-    pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in f"{prefix}:") + "*"
-    keys = list(client.scan_iter(match=pattern, count=1000))
-    for start in range(0, len(keys), 1000):
-        client.delete(*keys[start : start + 1000])
+    cache_settings = settings.CACHES["default"]
+    delete_redis_keys(cache_settings["LOCATION"], cache_settings.get("KEY_PREFIX", ""))
 
 
 def create_upper_index() -> None:

@@ -1,6 +1,6 @@
 """Short codes: checked against the account they are presented with, within a budget.
 
-A six- or eight-digit code can be guessed by trying. When a view's generator makes such codes
+A six- or eight-digit code can be guessed by trying. When a flow's generator makes such codes
 (under 64 bits, :func:`~resetkit.generators.makes_short_codes`), validate and confirm take the
 account identifier too (``email``), look the code up among that account's tokens only, and count
 the attempts per identifier before looking (:mod:`resetkit.attempts`). Every step costs the same
@@ -21,17 +21,15 @@ from resetkit.attempts import Attempt, CodeAttempts, CodeGuessBudget
 from resetkit.backends import BaseTokenStore, ResetTokenLike
 from resetkit.conf import resetkit_settings
 from resetkit.generators import BaseTokenGenerator, makes_short_codes
-from resetkit.identifiers import identifiers_match, lookup_values
-from resetkit.serializers import with_identifier_field
 from resetkit.throttling import parse_rate
 
-__all__ = ["ShortCodeMixin"]
+__all__ = ["ShortCodeHooks"]
 
 logger = logging.getLogger("resetkit")
 
 
-class ShortCodeMixin:
-    """The short-code hooks of :class:`~resetkit.mixins.base.ResetFlowMixin`."""
+class ShortCodeHooks:
+    """The short-code hooks of :class:`~resetkit.flows.PasswordResetFlow`."""
 
     #: Whether a short code must come with its account's identifier and is checked against that
     #: account alone. ``None`` follows ``CODE_ONLY_LOOKUP`` (bound unless it is ``True``); the
@@ -41,14 +39,17 @@ class ShortCodeMixin:
     #: request endpoint takes the address from).
     code_identifier_field: str = "email"
 
-    if TYPE_CHECKING:  # provided by ResetFlowMixin
+    _code_attempt: tuple[CodeAttempts, Attempt] | None = None
+
+    if TYPE_CHECKING:  # provided by PasswordResetFlow
 
         def get_token_store(self) -> BaseTokenStore: ...
         def get_token_generator(self) -> BaseTokenGenerator: ...
-        def get_user_queryset(self) -> Any: ...
+        def get_matching_users(self, value: str) -> list[Any]: ...
         def get_valid_token(self, key: str) -> ResetTokenLike: ...
         def is_user_eligible(self, user: Any) -> bool: ...
         def token_not_found(self) -> NoReturn: ...
+        def where(self, attribute: str) -> str: ...
 
     # -- the one entry point ---------------------------------------------------------------------
 
@@ -62,7 +63,7 @@ class ShortCodeMixin:
         ``CODE_ONLY_LOOKUP`` it is looked up alone, within one budget of wrong codes for all
         clients (:meth:`get_guessed_token`).
         """
-        self._resetkit_code_attempt: tuple[CodeAttempts, Attempt] | None = None
+        self._code_attempt = None
         key = str(validated_data["token"])
         if not self.presents_short_codes():
             return self.get_valid_token(key)
@@ -77,7 +78,7 @@ class ShortCodeMixin:
         return self.get_bound_token(key, str(identifier))
 
     def presents_short_codes(self) -> bool:
-        """Whether this view's tokens are short codes, guessable by trying (under 64 bits)."""
+        """Whether this flow's tokens are short codes, guessable by trying (under 64 bits)."""
         return makes_short_codes(self.get_token_generator())
 
     def codes_bound_to_account(self) -> bool:
@@ -86,14 +87,6 @@ class ShortCodeMixin:
         if self.bind_codes_to_account is not None:
             return bool(self.bind_codes_to_account)
         return not resetkit_settings.CODE_ONLY_LOOKUP
-
-    def get_serializer_class(self) -> Any:
-        """The view's serializer, with a required ``email`` added when short codes must come
-        with their account (and the serializer has no such field)."""
-        serializer_class = super().get_serializer_class()  # type: ignore[misc]
-        if self.presents_short_codes() and self.codes_bound_to_account():
-            return with_identifier_field(serializer_class, self.code_identifier_field)
-        return serializer_class
 
     # -- bound to the account --------------------------------------------------------------------
 
@@ -107,21 +100,9 @@ class ShortCodeMixin:
             namespace=store.namespace,
         )
 
-    def get_code_accounts(self, identifier: str) -> list[Any]:
-        """The accounts ``identifier`` names: the database's case-insensitive match on
-        ``LOOKUP_FIELD``, confirmed by the Unicode comparison. One query, account or not."""
-        field = resetkit_settings.LOOKUP_FIELD
-        users = self.get_user_queryset().filter(**{f"{field}__iexact": identifier})
-        if "__" in field:
-            users = users.distinct()
-        return [
-            user
-            for user in users
-            if any(identifiers_match(identifier, found) for found in lookup_values(user, field))
-        ]
-
     def get_bound_token(self, key: str, identifier: str) -> ResetTokenLike:
-        """Return the live token for ``key`` if it belongs to the account ``identifier`` names.
+        """Return the live token for ``key`` if it belongs to an account ``identifier`` names
+        (:meth:`get_matching_users`, as the request step finds them).
 
         One attempt is reserved first (atomically); over the budget the answer is the generic
         404 and nothing is evaluated. The attempt that uses the budget's last one, if wrong,
@@ -131,9 +112,9 @@ class ShortCodeMixin:
         attempt = attempts.reserve(identifier)
         if not attempt.allowed:
             self.token_not_found()
-        self._resetkit_code_attempt = (attempts, attempt)
+        self._code_attempt = (attempts, attempt)
         revoked_since = attempts.revoked_since(attempt)
-        accounts = self.get_code_accounts(identifier)
+        accounts = self.get_matching_users(identifier)
         token = self.get_token_store().get_token_for_users(key, accounts)
         if (
             token is None
@@ -149,29 +130,28 @@ class ShortCodeMixin:
         void the identifier's codes and start the count again."""
         if attempt.last:
             attempts.revoke(attempt)
+            name = type(getattr(self, "view", None) or self).__name__
             logger.warning(
                 "resetkit: %s: the attempt budget of an account identifier is spent; its codes "
                 "are revoked",
-                type(self).__name__,
-                extra={"reset_event": "code.attempts_exhausted", "reset_view": type(self).__name__},
+                name,
+                extra={"reset_event": "code.attempts_exhausted", "reset_view": name},
             )
 
     def release_code_attempt(self) -> None:
         """The presented code was right (validate, or a password the validators reject):
         give its attempt back."""
-        reserved = getattr(self, "_resetkit_code_attempt", None)
-        if reserved is not None:
-            attempts, attempt = reserved
+        if self._code_attempt is not None:
+            attempts, attempt = self._code_attempt
             attempts.release(attempt)
-            self._resetkit_code_attempt = None
+            self._code_attempt = None
 
     def clear_code_attempts(self) -> None:
         """A reset succeeded: the account identifier's count starts again."""
-        reserved = getattr(self, "_resetkit_code_attempt", None)
-        if reserved is not None:
-            attempts, attempt = reserved
+        if self._code_attempt is not None:
+            attempts, attempt = self._code_attempt
             attempts.clear(attempt)
-            self._resetkit_code_attempt = None
+            self._code_attempt = None
 
     # -- code alone (CODE_ONLY_LOOKUP) -----------------------------------------------------------
 

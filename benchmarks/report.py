@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from perf_envs import REPO
+from benchmarks.support import REPO
 
 CASES = (
     "request existing",
@@ -17,7 +17,7 @@ CASES = (
 )
 DOCS = REPO / "docs" / "performance.md"
 CHART = REPO / "docs" / "img" / "benchmark-ratios.png"
-TEMPLATE = Path(__file__).resolve().parent / "perf_template.md"
+TEMPLATE = Path(__file__).resolve().parent / "report_template.md"
 
 Row = tuple[str, str, str, str]
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -25,7 +25,7 @@ DASH = "\N{EN DASH}"
 NONE = "\N{EM DASH}"
 MICRO = "\N{MICRO SIGN}"
 DIVIDE = "\N{DIVISION SIGN}"
-# CPU time through gunicorn, by process group (perf_load.CpuMeter).
+# CPU time through gunicorn, by process group (throughput.CpuMeter).
 CPU_GROUPS = (
     ("server", "gunicorn"),
     ("worker", "task worker"),

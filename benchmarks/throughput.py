@@ -30,6 +30,7 @@ much less.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -41,9 +42,24 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from perf_envs import BenchError, Target, log
+from benchmarks.support import (
+    BenchmarkError as BenchError,
+)
+from benchmarks.support import (
+    Database as ScratchDatabase,
+)
+from benchmarks.support import (
+    background,
+    delete_redis_keys,
+    free_port,
+    gunicorn_argv,
+    log,
+)
+
+if TYPE_CHECKING:
+    from benchmarks.run import Target
 
 REQUEST_LUA = """\
 local counter, users, first
@@ -70,72 +86,34 @@ end
 """
 
 
-def stop(process: subprocess.Popen[bytes] | None) -> None:
-    """Stop ``process`` (by its own pid): TERM, then KILL if it lingers."""
-    if process is not None and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Server:
-    """gunicorn serving one target; stopped (by its own pid) on exit."""
-
-    def __init__(self, name: str, target: Target, workers: int, log_dir: Path) -> None:
-        self.target = target
-        self.port = free_port()
-        self.workers = workers
-        # gunicorn's error log and the application's own (stderr: resetkit's warnings, such as
-        # a thread executor's full queue).
-        self.log_path = log_dir / f"gunicorn-{name}-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Server:
-        command = [
-            self.target.bin("gunicorn"),
-            "benchsite.wsgi:application",
-            "--workers",
-            str(self.workers),
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--log-level",
-            "warning",
-            "--error-logfile",
-            str(self.log_path),
-            "--graceful-timeout",
-            "5",
-        ]
-        with self.log_path.open("ab") as log_file:
-            self.process = subprocess.Popen(
-                command, env=self.target.env(), stdout=subprocess.DEVNULL, stderr=log_file
-            )
+@contextlib.contextmanager
+def server(name: str, target: Target, workers: int) -> Any:
+    """gunicorn (sync workers) serving one target on a free port; yields (pid, log, url)."""
+    port = free_port()
+    argv = gunicorn_argv(
+        "benchsite.wsgi:application", port, workers=workers, python=str(target.python),
+        preload=False,
+    )  # fmt: skip
+    with background(argv, env=target.env(), name=f"gunicorn-{name}") as (pid, log_path):
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BenchError(f"gunicorn for {self.target.label} exited; see {self.log_path}")
+        while True:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
             except OSError:
+                if time.monotonic() > deadline:
+                    raise BenchError(f"gunicorn for {target.label} did not start") from None
                 time.sleep(0.2)
-        raise BenchError(f"gunicorn for {self.target.label} did not start; see {self.log_path}")
+        yield pid, log_path, f"http://127.0.0.1:{port}"
 
-    def __exit__(self, *exc: object) -> None:
-        stop(self.process)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+def task_worker(name: str, target: Target) -> Any:
+    """django-tasks-db's ``db_worker`` for one target."""
+    argv = [
+        str(target.python), "-m", "django", "db_worker", "--queue-name", "default",
+        "--no-startup-delay", "--no-reload", "--verbosity", "0",
+    ]  # fmt: skip
+    return background(argv, env=target.env(), name=f"db_worker-{name}")
 
 
 @dataclass
@@ -268,12 +246,9 @@ class Database:
     TASK_TABLE = "django_tasks_database_dbtaskresult"
 
     def __init__(self, target: Target, tasks: bool) -> None:
-        import psycopg
-        from perf_envs import PG
-
         self.table = self.TOKEN_TABLES[target.impl]
         self.tasks = tasks
-        self.conn = psycopg.connect(dbname=target.db_name, autocommit=True, **PG)  # type: ignore[arg-type]
+        self.conn = ScratchDatabase("postgres", target.db_name).connect()
 
     def _one(self, sql: str, *params: Any) -> Any:
         row = self.conn.execute(sql, params).fetchone()
@@ -320,55 +295,13 @@ class Database:
         self.conn.close()
 
 
-class TaskWorker:
-    """django-tasks-db's ``db_worker`` for one target, stopped (by its own pid) on exit."""
-
-    def __init__(self, name: str, target: Target, log_dir: Path) -> None:
-        self.target = target
-        self.log_path = log_dir / f"db_worker-{name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> TaskWorker:
-        command = [
-            str(self.target.python),
-            "-m",
-            "django",
-            "db_worker",
-            "--queue-name",
-            "default",
-            "--no-startup-delay",
-            "--no-reload",
-            "--verbosity",
-            "0",
-        ]
-        with self.log_path.open("ab") as log_file:
-            self.process = subprocess.Popen(
-                command, env=self.target.env(), stdout=log_file, stderr=subprocess.STDOUT
-            )
-        time.sleep(1.0)
-        if self.process.poll() is not None:
-            raise BenchError(f"db_worker for {self.target.label} exited; see {self.log_path}")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        stop(self.process)
-
-
 def clear_budgets(target: Target) -> None:
     """Delete the site's keys in Redis (the per-account budgets), as the agent's setup does."""
-    import redis
-    from perf_envs import REDIS_URL
-
     env = target.env()
     prefix = env.get("BENCH_KEY_PREFIX")
     if prefix is None:
         prefix = f"bench-{target.impl}-{target.db_name.rsplit('/', 1)[-1]}"
-    client = redis.Redis.from_url(REDIS_URL)
-    pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in f"{prefix}:") + "*"
-    keys = list(client.scan_iter(match=pattern, count=1000))
-    for start in range(0, len(keys), 1000):
-        client.delete(*keys[start : start + 1000])
-    client.close()
+    delete_redis_keys(env["BENCH_REDIS_URL"], prefix)
 
 
 def count_dropped(log_path: Path) -> int:
@@ -455,9 +388,12 @@ def measure(
     results: dict[str, Any] = {}
     fresh_accounts = users - first_request_user + 1
     offsets = dict.fromkeys(targets, 0)
-    servers = {name: Server(name, target, workers, work) for name, target in targets.items()}
+    stack = contextlib.ExitStack()
+    servers = {
+        name: stack.enter_context(server(name, target, workers)) for name, target in targets.items()
+    }
     task_workers = {
-        name: TaskWorker(name, target, work)
+        name: stack.enter_context(task_worker(name, target)).pid
         for name, target in targets.items()
         if executor_of(target) == "tasks"
     }
@@ -465,10 +401,6 @@ def measure(
         name: Database(target, tasks=name in task_workers) for name, target in targets.items()
     }
     try:
-        for server in servers.values():
-            server.__enter__()
-        for task_worker in task_workers.values():
-            task_worker.__enter__()
         for endpoint, names in (
             ("validate", ["upstream", "resetkit"]),
             ("request", list(targets)),
@@ -476,28 +408,23 @@ def measure(
             per_impl: dict[str, list[WrkResult]] = {name: [] for name in names}
 
             def run(name: str, duration: float, endpoint: str = endpoint) -> WrkResult:
-                server = servers[name]
-                assert server.process is not None
+                pid, _, url = servers[name]
                 if endpoint == "validate":
-                    meter = CpuMeter(server.process.pid)
-                    result = wrk(server.url, validate_lua, duration, connections)
+                    meter = CpuMeter(pid)
+                    result = wrk(url, validate_lua, duration, connections)
                     result.cpu_us = meter.per_request(result.requests)
                     return result
                 return run_request(name, duration)
 
             def run_request(name: str, duration: float) -> WrkResult:
-                server, database = servers[name], databases[name]
-                assert server.process is not None
-                task_worker = task_workers.get(name)
-                worker_pid = (
-                    task_worker.process.pid if task_worker and task_worker.process else None
-                )
+                (pid, server_log, url), database = servers[name], databases[name]
+                worker_pid = task_workers.get(name)
                 clear_budgets(targets[name])
                 if offsets[name] + 2 * connections > fresh_accounts:
                     raise BenchError(f"{name} ran out of fresh accounts; seed more users")
                 before = database.max_token_id()
-                dropped = count_dropped(server.log_path)
-                meter = CpuMeter(server.process.pid, worker_pid)
+                dropped = count_dropped(server_log)
+                meter = CpuMeter(pid, worker_pid)
                 args = (str(offsets[name]), str(fresh_accounts), str(first_request_user))
                 # The task worker waits while wrk runs, as on a machine of its own: the request
                 # rate is the web tier's alone. It works off the queue in the drain below,
@@ -505,7 +432,7 @@ def measure(
                 if worker_pid is not None:
                     os.kill(worker_pid, signal.SIGSTOP)
                 try:
-                    result = wrk(server.url, request_lua, duration, connections, *args)
+                    result = wrk(url, request_lua, duration, connections, *args)
                 finally:
                     if worker_pid is not None:
                         os.kill(worker_pid, signal.SIGCONT)
@@ -515,7 +442,7 @@ def measure(
                 spent = meter.seconds()
                 result.seconds = duration
                 result.issued = database.tokens_above(before)
-                result.dropped = count_dropped(server.log_path) - dropped
+                result.dropped = count_dropped(server_log) - dropped
                 if offsets[name] > fresh_accounts:
                     log(f"warning: {name} asked for some accounts twice (seed more users)")
                 if spent and result.requests:
@@ -543,10 +470,7 @@ def measure(
         results["requests_sent"] = offsets
         results["tasks"] = {name: databases[name].task_counts() for name in task_workers}
     finally:
-        for task_worker in task_workers.values():
-            task_worker.__exit__(None, None, None)
-        for server in servers.values():
-            server.__exit__(None, None, None)
+        stack.close()
         for database in databases.values():
             database.close()
         shutil.rmtree(work, ignore_errors=True)

@@ -1,22 +1,25 @@
-"""Settings of the demo project as the race and timing benchmarks serve it.
+"""Settings of the demo project as the race, timing and burst benchmarks serve it.
 
 The demo's own settings, with what a measurement needs instead of what a demo needs, chosen
-through the environment (the benchmark scripts set these for the server and for themselves):
+through the environment (the scripts set these for the server and for themselves):
 
 * ``BENCH_DB``: ``postgres`` (default) or ``mariadb``; ``BENCH_DB_NAME``, ``BENCH_DB_HOST``,
   ``BENCH_DB_PORT``, ``BENCH_DB_USER`` name the database;
-* ``BENCH_REDIS_URL``: the Redis database of the default cache (and of the cache store);
+* ``BENCH_REDIS_URL``: the Redis database of the default cache (and of the cache store), whose
+  keys are prefixed with the database name;
 * ``BENCH_TOKEN_STORE``: ``orm`` (default) or ``cache``;
 * ``BENCH_SMTP_PORT``: set, e-mails go to an SMTP server on that loopback port; unset, they
-  are kept in memory (Django's locmem backend) and go nowhere.
+  are kept in memory (Django's locmem backend) and go nowhere;
 * ``BENCH_EXECUTOR``: where the request endpoint's lookup, issuing and e-mailing run
-  (``RESETKIT["ISSUE_EXECUTOR"]``): ``threads`` (default, ``ThreadExecutor``), ``tasks``
-  (``TasksExecutor`` through the Tasks framework's database backend, ``django_tasks_db``, on
-  the same database: its apps and ``TASKS`` are added, and ``manage.py db_worker`` runs the
-  jobs) or ``inline`` (before answering, the control experiment of the timing benchmark).
-
-Throttles and the per-account token budget are off: the benchmarks send many requests from one
-address for one account, and measure the flow, not the limits.
+  (``RESETKIT["ISSUE_EXECUTOR"]``): ``threads`` (default), ``tasks`` (``TasksExecutor``
+  through ``django_tasks_db`` on the same database; ``manage.py db_worker`` runs the jobs) or
+  ``inline`` (before answering: the control experiment of the timing benchmark);
+* ``BENCH_LIMITS``: ``off`` (default: no throttle, no per-account budget; the race and timing
+  benchmarks send many requests from one address for one account and measure the flow) or
+  ``shipped`` (``make attack``: every limit on as shipped, DRF's ``NUM_PROXIES = 1`` so that
+  the client address is the last ``X-Forwarded-For`` entry); with ``ATTACK_SHORT_CODES=1`` the
+  generator makes six-digit codes and the store logs its lookups
+  (``benchmarks.server.LoggingORMTokenStore``).
 """
 
 import os
@@ -60,7 +63,6 @@ _STORES = {
     "orm": "resetkit.backends.orm.ORMTokenStore",
     "cache": "resetkit.backends.cache.CacheTokenStore",
 }
-# Where the request endpoint's account-dependent work runs (RESETKIT["ISSUE_EXECUTOR"]).
 _EXECUTORS = {
     "threads": "resetkit.executors.ThreadExecutor",
     "tasks": {
@@ -75,14 +77,36 @@ if _EXECUTOR not in _EXECUTORS:
 
 RESETKIT = {
     "TOKEN_STORE": _STORES[os.environ.get("BENCH_TOKEN_STORE", "orm")],
-    "THROTTLE_CLASSES": [],
-    "ACCOUNT_TOKEN_RATE": None,
     "ISSUE_EXECUTOR": _EXECUTORS[_EXECUTOR],
+    # []: only DRF's DEFAULT_THROTTLE_CLASSES, which are none here.
+    "THROTTLE_CLASSES": [],
+    "VALIDATE_THROTTLE_CLASSES": [],
+    "CONFIRM_THROTTLE_CLASSES": [],
+    "ACCOUNT_TOKEN_RATE": None,
 }
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_THROTTLE_RATES": {},
+}
+# W004: "the request endpoint has no throttle" is the point here.
+SILENCED_SYSTEM_CHECKS = ["resetkit.W004"]
+
+if os.environ.get("BENCH_LIMITS", "off") == "shipped":
+    for _name in ("THROTTLE_CLASSES", "VALIDATE_THROTTLE_CLASSES", "CONFIRM_THROTTLE_CLASSES"):
+        RESETKIT[_name] = None
+    RESETKIT["ACCOUNT_TOKEN_RATE"] = "3/hour"
+    REST_FRAMEWORK["NUM_PROXIES"] = 1
+    SILENCED_SYSTEM_CHECKS = []
+    if os.environ.get("ATTACK_SHORT_CODES") == "1":
+        RESETKIT["TOKEN_GENERATOR"] = {
+            "CLASS": "resetkit.generators.RandomNumberTokenGenerator",
+            "OPTIONS": {"min_number": 100000, "max_number": 999999},
+        }
+        RESETKIT["TOKEN_STORE"] = "benchmarks.server.LoggingORMTokenStore"
 
 if _EXECUTOR == "tasks":
-    # The Tasks framework's database backend, on the database above; `manage.py db_worker`
-    # runs the jobs. Django 6.0+ has the framework built in, 5.2 needs the django-tasks backport.
+    # Django 6.0+ has the Tasks framework built in, 5.2 needs the django-tasks backport.
     try:
         import django.tasks  # noqa: F401
 
@@ -91,14 +115,6 @@ if _EXECUTOR == "tasks":
         _TASK_APPS = ["django_tasks", "django_tasks_db"]
     INSTALLED_APPS = [*INSTALLED_APPS, *_TASK_APPS]  # noqa: F405
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-
-REST_FRAMEWORK = {
-    **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_CLASSES": [],
-    "DEFAULT_THROTTLE_RATES": {},
-}
-# W004: "the request endpoint has no throttle" is the point here.
-SILENCED_SYSTEM_CHECKS = ["resetkit.W004"]
 
 if os.environ.get("BENCH_SMTP_PORT"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
