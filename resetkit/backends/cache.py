@@ -128,11 +128,19 @@ class CacheTokenStore(BaseTokenStore):
             pack_hex(self.password_fingerprint(user)),
         )
         # add(), never set(): overwriting would hand another user's outstanding token to this
-        # one. A dead entry (expired, revoked) in the way is removed and the add tried again.
+        # one. A dead entry (expired, revoked) in the way is removed and the add tried again,
+        # by one issuer at a time: two issuers that both saw the dead entry would otherwise
+        # each delete what is there, the other's new token included.
         if not self.cache.add(cache_key, value, ttl):
-            self._make_way([cache_key])
-            if not self.cache.add(cache_key, value, ttl):
-                raise DuplicateTokenError("this key was issued concurrently; use another")
+            lock_key = f"{cache_key}:making-way"
+            if not self.cache.add(lock_key, 1, 10):
+                raise DuplicateTokenError("this key is being issued concurrently; use another")
+            try:
+                self._make_way([cache_key])
+                if not self.cache.add(cache_key, value, ttl):
+                    raise DuplicateTokenError("this key was issued concurrently; use another")
+            finally:
+                self.cache.delete(lock_key)
         return ResetToken(
             key=key,
             digest=digest,

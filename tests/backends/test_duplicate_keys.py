@@ -40,19 +40,6 @@ pytestmark = [
 THREADS = 16
 KEY = "482913"
 
-# Known bug, reported with this test (issue 12): CacheTokenStore.create_token() clears a dead
-# entry in its way with an unconditional delete(). An issuer that read the dead entry deletes
-# whatever is under the key by then, which may be the live token another issuer has just
-# added, and adds its own: several issuers are told they hold the key, and it opens the last
-# one's account. Fails every run on LocMemCache, most runs on Redis. Remove this mark with the
-# fix (only one issuer may replace a dead entry, e.g. the one that wins an add() of a
-# short-lived "<key>:replacing" lock key; the others raise DuplicateTokenError).
-CACHE_REPLACES_A_LIVE_ENTRY = pytest.mark.xfail(
-    reason="CacheTokenStore: racing issuers each delete the entry in their way, a live one too",
-    raises=AssertionError,
-    strict=False,
-)
-
 
 def tokens_stored_under(store: Any, key: str) -> int:
     """How many tokens the store physically holds under ``key``'s digest, read around its API."""
@@ -78,15 +65,15 @@ def store_is_orm(store: Any) -> bool:
     ids=["fresh key", "over an expired token of that key"],
 )
 def test_one_key_issued_to_many_accounts_at_once_goes_to_one(
-    request, store_kind, make_user, expired_in_the_way
+    store_kind, make_user, expired_in_the_way
 ) -> None:
     """Every thread gets the token or ``DuplicateTokenError``; exactly one gets the token.
 
     With an expired token under the key, every issuer first finds it in the way and removes
-    it, then they race to insert: the store's second path ("issued concurrently").
+    it, then they race to insert: the store's second path ("issued concurrently"). The cache
+    store once let every issuer delete whatever was under the key by then, a live token just
+    added by another included, so that several were told they held the key.
     """
-    if store_kind == "cache" and expired_in_the_way:
-        request.applymarker(CACHE_REPLACES_A_LIVE_ENTRY)
     users = [make_user() for _ in range(THREADS)]
     store = get_token_store()
     if expired_in_the_way:
