@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from resetkit.counters import WindowCounter
+from resetkit.counters import Hit, WindowCounter
 from resetkit.digests import salted_hmac_hexdigest
 
 __all__ = ["Attempt", "CodeAttempts", "CodeGuessBudget", "identifier_digest"]
@@ -51,6 +51,8 @@ class Attempt:
     allowed: bool
     #: This attempt used the last one of the budget: if it is wrong, the codes are revoked.
     last: bool
+    #: The counter's slice the attempt was counted in, to give it back there.
+    slice: int | None = None
 
 
 class CodeAttempts:
@@ -77,12 +79,13 @@ class CodeAttempts:
         """Count one attempt for ``identifier``; refused (and not counted) over the limit."""
         ident = identifier_digest(identifier, self.namespace)
         hit = self.counter.hit(ident)
-        return Attempt(ident, hit.allowed, hit.allowed and hit.count >= self.counter.limit)
+        last = hit.allowed and hit.count >= self.counter.limit
+        return Attempt(ident, hit.allowed, last, hit.slice)
 
     def release(self, attempt: Attempt) -> None:
         """Give a successful attempt back (a right code checked with validate)."""
         if attempt.allowed:
-            self.counter.give_back(attempt.ident)
+            self.counter.give_back(attempt.ident, attempt.slice)
 
     def clear(self, attempt: Attempt) -> None:
         """Start the count again: after a reset, or once the account's codes are revoked."""
@@ -92,11 +95,11 @@ class CodeAttempts:
         return f"{self.counter.prefix}:revoked:{attempt.ident}"
 
     def revoke(self, attempt: Attempt) -> None:
-        """Void every code issued so far for ``attempt``'s identifier, and start counting again."""
+        """Void every code issued so far for ``attempt``'s identifier. The count goes on until
+        :meth:`clear` starts it again: attempts reserved after that read this mark first."""
         self.counter.cache.set(
             self.revoked_key(attempt), timezone.now().timestamp(), self.period + 1
         )
-        self.clear(attempt)
 
     def revoked_since(self, attempt: Attempt) -> float | None:
         """When the identifier's codes were last revoked (a timestamp), or ``None``."""
@@ -114,10 +117,12 @@ class CodeGuessBudget:
             GUESSES_PREFIX, max(int(limit), 0), period, cache_alias=cache_alias
         )
 
-    def reserve(self) -> bool:
-        """Count one guess; ``False`` when the budget is spent (then nothing is evaluated)."""
-        return self.counter.hit(self.IDENT).allowed
+    def reserve(self) -> Hit:
+        """Count one guess; not ``allowed`` when the budget is spent (then nothing is
+        evaluated)."""
+        return self.counter.hit(self.IDENT)
 
-    def release(self) -> None:
+    def release(self, guess: Hit) -> None:
         """Give a right code's guess back: only wrong codes spend the budget."""
-        self.counter.give_back(self.IDENT)
+        if guess.allowed:
+            self.counter.give_back(self.IDENT, guess.slice)

@@ -71,6 +71,9 @@ class Hit:
     allowed: bool
     count: int
     retry_after: float
+    #: The slice the event was counted in: :meth:`WindowCounter.give_back` uncounts it there,
+    #: even after the clock has moved on to the next slice.
+    slice: int | None = None
 
 
 class WindowCounter:
@@ -177,7 +180,7 @@ class WindowCounter:
         counts = self._counts(ident, self._others(number))
         total = own + sum(counts.values())
         if total <= self.limit:
-            return Hit(True, total, 0.0)
+            return Hit(True, total, 0.0, number)
         self._give_back(key)
         counts[number] = own - 1
         return Hit(False, total - 1, self._retry_after(now, number, counts))
@@ -188,11 +191,12 @@ class WindowCounter:
         with self._guard():
             return sum(self._counts(ident, [number, *self._others(number)]).values())
 
-    def give_back(self, ident: str) -> None:
-        """Uncount one event of ``ident`` counted in the current slice (one that, after all,
-        should not count); nothing if there is none."""
-        number, _progress = self._position()
-        key = self.key(ident, number)
+    def give_back(self, ident: str, slice_number: int | None = None) -> None:
+        """Uncount one event of ``ident`` (one that, after all, should not count): in the slice
+        it was counted in (``Hit.slice``), else the current one; nothing if there is none."""
+        if slice_number is None:
+            slice_number, _progress = self._position()
+        key = self.key(ident, slice_number)
         with self._guard():
             if self.cache.get(key):
                 self._give_back(key)

@@ -174,6 +174,20 @@ def test_give_back_uncounts_one_event(now: Clock, window: Any) -> None:
     assert hits(c, 1, "nobody") == [True]
 
 
+def test_give_back_reaches_the_slice_the_event_was_counted_in(now: Clock) -> None:
+    """An event counted just before a slice boundary and given back just after it is
+    uncounted where it was counted: a right code must not cost an attempt because the clock
+    ticked into the next slice in between."""
+    c = counter(limit=2, period=3600)
+    slice_seconds = 3600 / SLICES
+    now.at(slice_seconds - 0.001)
+    hit = c.hit("client")
+    now.at(slice_seconds + 0.001)
+    c.give_back("client", hit.slice)
+    assert c.peek("client") == 0
+    assert hits(c, 3) == [True, True, False]
+
+
 @pytest.mark.parametrize("window", ["fixed", "sliding"])
 def test_reset_gives_a_fresh_budget(now: Clock, window: Any) -> None:
     c = counter(window=window)

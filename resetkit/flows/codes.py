@@ -137,6 +137,7 @@ class ShortCodeHooks:
                 name,
                 extra={"reset_event": "code.attempts_exhausted", "reset_view": name},
             )
+            attempts.clear(attempt)  # after the record, so a count shows what came before
 
     def release_code_attempt(self) -> None:
         """The presented code was right (validate, or a password the validators reject):
@@ -165,8 +166,9 @@ class ShortCodeHooks:
         """``CODE_ONLY_LOOKUP``: look ``key`` up alone, while the budget of wrong codes lasts;
         once it is spent, every code gets the generic 404 without being evaluated."""
         budget = self.get_code_guess_budget()
-        if not budget.reserve():
+        guess = budget.reserve()
+        if not guess.allowed:
             self.token_not_found()
         token = self.get_valid_token(key)
-        budget.release()  # a right code spends nothing
+        budget.release(guess)  # a right code spends nothing
         return token
