@@ -16,10 +16,8 @@ in two steps: the store-level tests call the store directly, with no such lock.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -30,13 +28,13 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from resetkit.backends import get_token_store
+from tests.concurrency import run_together
 from tests.conftest import resetkit_overrides
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
 THREADS = 16
 CONFIRM_URL = reverse("password_reset:reset-password-confirm")
-T = TypeVar("T")
 
 SERIALISED_ON_SQLITE = (
     "cannot race on SQLite: with transaction_mode IMMEDIATE every transaction takes the "
@@ -56,32 +54,6 @@ def _no_endpoint_throttles() -> Any:
     """Every thread confirms from one address; throttling is tested elsewhere."""
     with resetkit_overrides(CONFIRM_THROTTLE_CLASSES=[], VALIDATE_THROTTLE_CLASSES=[]):
         yield
-
-
-def run_together(count: int, work: Callable[[int], T]) -> list[T]:
-    """Run ``work(0..count-1)`` in threads released at once; re-raise the first failure."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def worker(n: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[n] = work(n)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    if errors:
-        raise errors[0]
-    return results
 
 
 @pytest.fixture

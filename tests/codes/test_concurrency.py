@@ -12,12 +12,12 @@ import threading
 from typing import Any
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from resetkit.attempts import CodeAttempts
 from resetkit.codes.flows import CodeResetFlow
 from tests.codes.conftest import CONFIRM, VALIDATE, request_code, wrong_codes
+from tests.concurrency import run_together
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
@@ -55,31 +55,11 @@ def test_simultaneous_wrong_codes_evaluate_at_most_the_limit(
     monkeypatch.setattr(CodeAttempts, "reserve", reserve)
     monkeypatch.setattr(CodeResetFlow, "get_matching_users", get_matching_users)
 
-    barrier = threading.Barrier(THREADS)
-    statuses: list[int] = []
-    errors: list[BaseException] = []
+    def guess(n: int) -> int:
+        body = {"email": user.email, "code": guesses[n], "password": "a-much-better-one-42"}
+        return int(APIClient().post(url, body, format="json").status_code)
 
-    def worker(n: int) -> None:
-        try:
-            client = APIClient()
-            barrier.wait(timeout=30)
-            body = {"email": user.email, "code": guesses[n], "password": "a-much-better-one-42"}
-            response = client.post(url, body, format="json")
-            with lock:
-                statuses.append(response.status_code)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    if errors:
-        raise errors[0]
+    statuses = run_together(THREADS, guess)
 
     assert statuses == [404] * THREADS  # no 500, no 429: every one the generic answer
     assert len(evaluated) == 5
