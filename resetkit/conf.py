@@ -88,8 +88,25 @@ DEFAULTS: dict[str, Any] = {
     "CODE_EXPIRY_MINUTES": 15,
     # Link sent by resetkit.contrib.email, with "{token}" where the token goes (URL-quoted),
     # e.g. "https://app.example/reset#token={token}" (in the fragment, the token stays out of
-    # server logs). None: that receiver is not configured.
+    # server logs); or a callable (or dotted path) called with the token, the user and the
+    # request that asked, returning the link. None: that receiver is not configured.
     "RESET_URL": None,
+    # How long a token lives: a timedelta or a number of seconds. None: TOKEN_EXPIRY_HOURS.
+    # A flow or a view can set its own (token_lifetime).
+    "TOKEN_LIFETIME": None,
+    # True: a new token voids the user's earlier ones (only the newest link works). False keeps
+    # django-rest-passwordreset's behaviour: every token works until it expires or is used.
+    "REVOKE_EARLIER_TOKENS": False,
+    # Sender of resetkit.contrib.email's messages. None: DEFAULT_FROM_EMAIL.
+    "FROM_EMAIL": None,
+    # resetkit.contrib.email: after a reset, tell the account's address that its password
+    # changed (no token in it).
+    "PASSWORD_CHANGED_NOTICE": False,
+    # resetkit.contrib.email: tell an address without an account that someone asked for a reset
+    # there; the answer to the request is unchanged. At most UNKNOWN_ADDRESS_NOTICE_RATE per
+    # address (DRF rate syntax).
+    "UNKNOWN_ADDRESS_NOTICE": False,
+    "UNKNOWN_ADDRESS_NOTICE_RATE": "1/day",
 }
 
 # RESETKIT key -> the flat name django-rest-passwordreset reads.
