@@ -243,6 +243,12 @@ def test_the_table_covers_every_setting_and_alias() -> None:
         "CODE_LENGTH",
         "CODE_EXPIRY_MINUTES",
         "FLOW_CLASS",
+        "TOKEN_LIFETIME",
+        "REVOKE_EARLIER_TOKENS",
+        "FROM_EMAIL",
+        "PASSWORD_CHANGED_NOTICE",
+        "UNKNOWN_ADDRESS_NOTICE",
+        "UNKNOWN_ADDRESS_NOTICE_RATE",
     }
     assert {row.key for row in ROWS} | resetkit_only == set(DEFAULTS)
     assert {row.key: row.alias for row in ALIASED_ROWS} == LEGACY_ALIASES
