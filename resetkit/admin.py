@@ -5,6 +5,14 @@ shown as if they could be pasted into a reset link. Tokens cannot be added here 
 see the token). Deleting a row revokes that one token; the "revoke all tokens of these users"
 action revokes every outstanding token of the selected rows' users, in whichever store holds
 them (see :func:`resetkit.staff.tokens.revoke_all_tokens`).
+
+:func:`send_reset_link` is an action for the project's *user* admin (resetkit does not register
+one): it sends each selected user a reset link, as if they had asked::
+
+    from resetkit.admin import send_reset_link
+
+    class UserAdmin(auth_admin.UserAdmin):
+        actions = [*auth_admin.UserAdmin.actions, send_reset_link]
 """
 
 from typing import Any
@@ -26,7 +34,9 @@ from resetkit.staff.tokens import (
     expiry_cutoff,
     filter_by_state,
     revoke_all_tokens,
+    token_permission,
 )
+from resetkit.staff.tokens import send_reset_link as send_link_to_user
 
 
 class TokenStateListFilter(admin.SimpleListFilter):
@@ -108,3 +118,63 @@ class ResetPasswordTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.action(description=_("Send a password reset link to the selected users"))
+def send_reset_link(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    """Admin action for a user admin: send each selected user a reset link, as if they had
+    asked (:func:`resetkit.staff.tokens.send_reset_link`: eligibility, the account budget, the
+    configured store, the ``reset_password_token_created`` receivers). Nobody sees a token.
+
+    Needs the *add* permission on password reset tokens (``resetkit.add_resetpasswordtoken``),
+    as the staff API's ``send/`` does; without it nothing is sent. A user admin may set
+    ``reset_request_view_class`` to the request view whose hooks should run.
+    """
+    if not request.user.has_perm(token_permission("add")):
+        modeladmin.message_user(
+            request,
+            _(
+                "You do not have permission to send password reset links (it needs the "
+                "“add password reset token” permission)."
+            ),
+            messages.ERROR,
+        )
+        return
+    view_class = getattr(modeladmin, "reset_request_view_class", None)
+    sent = 0
+    skipped: dict[str, int] = {}
+    for user in queryset:
+        outcome = send_link_to_user(
+            user, request.user, request=request, via="admin", view_class=view_class
+        )
+        if outcome.sent:
+            sent += 1
+        else:
+            skipped[outcome.reason] = skipped.get(outcome.reason, 0) + 1
+    if sent or not skipped:
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "Sent a password reset link to %(count)d user.",
+                "Sent a password reset link to %(count)d users.",
+                sent,
+            )
+            % {"count": sent},
+            messages.SUCCESS,
+        )
+    if skipped:
+        reasons = {"budget_spent": _("budget spent"), "not_eligible": _("not eligible")}
+        details = ", ".join(
+            f"{reasons.get(reason, reason)}: {count}" for reason, count in sorted(skipped.items())
+        )
+        total = sum(skipped.values())
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "Skipped %(count)d user (%(details)s).",
+                "Skipped %(count)d users (%(details)s).",
+                total,
+            )
+            % {"count": total, "details": details},
+            messages.WARNING,
+        )

@@ -26,6 +26,9 @@ BUDGET_SPENT = "request.budget_spent"
 DELIVERY_FAILED = "request.delivery_failed"
 POST_RESET_FAILED = "confirm.post_reset_receiver_failed"
 THROTTLED = "request.throttled"
+#: Staff sent a user a reset link (the staff API's ``send/``, the ``send_reset_link`` action);
+#: ``reset_sent`` says whether a token was issued, ``reset_reason`` why not.
+STAFF_LINK_SENT = "staff.link_sent"
 
 
 def lookup_fingerprint(value: str) -> str:

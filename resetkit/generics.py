@@ -62,6 +62,8 @@ FLOW_OPTIONS = (
     "token_generator_kwargs",
     "bind_codes_to_account",
     "code_identifier_field",
+    "token_lifetime",
+    "revoke_earlier_tokens",
 )
 
 
@@ -81,6 +83,8 @@ class ResetAPIView(ResetStepMixin, ViewFlowHooks, GenericAPIView):
     token_generator_kwargs: dict[str, Any] | None = None
     bind_codes_to_account: bool | None = None
     code_identifier_field: str | None = None
+    token_lifetime: Any = None
+    revoke_earlier_tokens: bool | None = None
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

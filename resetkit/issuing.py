@@ -11,8 +11,11 @@ digest (:func:`save_new_token`) and the expiry of a row no store has seen
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from django.http import HttpRequest
 
 from resetkit.backends import (
     ResetTokenLike,
@@ -21,16 +24,26 @@ from resetkit.backends import (
     get_token_store,
 )
 from resetkit.conf import resetkit_settings
-from resetkit.executors.jobs import IssueJob, rebuild_view
+from resetkit.executors.jobs import IssueJob, rebuild_view, snapshot_request
 
 __all__ = [
+    "BUDGET_SPENT",
+    "NOT_ELIGIBLE",
+    "SENT",
+    "UserIssueOutcome",
     "clear_expired",
     "clear_expired_tokens",
     "eligible_for_reset",
     "generate_token_for_email",
+    "issue_token_for_user",
     "save_new_token",
     "token_expires_at",
 ]
+
+#: Why :func:`issue_token_for_user` did or did not issue a token.
+SENT = "sent"
+BUDGET_SPENT = "budget_spent"
+NOT_ELIGIBLE = "not_eligible"
 
 
 def generate_token_for_email(
@@ -52,20 +65,7 @@ def generate_token_for_email(
     ``ValidationError``, as upstream did. ``view_class`` picks a request view whose hooks to
     use (default: :class:`resetkit.views.ResetPasswordRequestToken`).
     """
-    if view_class is None:
-        from resetkit.views import ResetPasswordRequestToken
-
-        view_class = ResetPasswordRequestToken
-    meta = {
-        resetkit_settings.IP_ADDRESS_HEADER: ip_address or "",
-        resetkit_settings.USER_AGENT_HEADER: user_agent or "",
-    }
-    job = IssueJob(
-        view=view_class,
-        lookup_value=email,
-        data={"email": email},
-        request={"method": "POST", "path": "/", "meta": meta},
-    )
+    job = _issue_job(view_class, email, None, ip_address, user_agent)
     view: Any = rebuild_view(job)
     if not deliver:
         view.deliver_token = lambda token: None
@@ -74,6 +74,100 @@ def generate_token_for_email(
         return None
     tokens: list[ResetTokenLike] = view.issued_tokens
     return tokens[0] if tokens else None
+
+
+def _issue_job(
+    view_class: type | None,
+    lookup_value: str,
+    request: HttpRequest | None,
+    ip_address: str = "",
+    user_agent: str = "",
+) -> IssueJob:
+    """The job a request to ``view_class`` (default: the stock request view) would carry: a
+    copy of ``request``'s safe parts, or a bare POST with the given address and user agent."""
+    if view_class is None:
+        from resetkit.views import ResetPasswordRequestToken
+
+        view_class = ResetPasswordRequestToken
+    if request is not None:
+        snapshot = snapshot_request(request, view_class().get_issue_job_meta_keys())
+    else:
+        meta = {
+            resetkit_settings.IP_ADDRESS_HEADER: ip_address or "",
+            resetkit_settings.USER_AGENT_HEADER: user_agent or "",
+        }
+        snapshot = {"method": "POST", "path": "/", "meta": meta}
+    return IssueJob(
+        view=view_class,
+        lookup_value=lookup_value,
+        data={"email": lookup_value},
+        request=snapshot,
+    )
+
+
+@dataclass(frozen=True)
+class UserIssueOutcome:
+    """What :func:`issue_token_for_user` did.
+
+    ``token`` is the issued token (its ``.key`` is the raw token) for code that needs it, such
+    as a test; it is ``None`` when nothing was issued. Never show it to staff.
+    """
+
+    #: ``SENT``, ``BUDGET_SPENT`` or ``NOT_ELIGIBLE``.
+    reason: str
+    token: ResetTokenLike | None = None
+
+    @property
+    def sent(self) -> bool:
+        """Whether a token was issued and handed to delivery."""
+        return self.reason == SENT
+
+
+def issue_token_for_user(
+    user: Any,
+    *,
+    request: HttpRequest | None = None,
+    ip_address: str = "",
+    user_agent: str = "",
+    deliver: bool = True,
+    view_class: type | None = None,
+) -> UserIssueOutcome:
+    """Issue a token to ``user`` (and deliver it) as the request endpoint would had the user
+    asked, now, on this thread: what staff use to send a reset link.
+
+    The request view (``view_class``, default :class:`resetkit.views.ResetPasswordRequestToken`)
+    is rebuilt and its own ``perform_issue()`` runs, so every hook a project overrode applies:
+    the flow's ``get_user_queryset()`` and ``is_user_eligible()`` (the user must be in the
+    first and pass the second), the bounded cleanup, the account budget
+    (``consume_account_budget()``, ``ACCOUNT_TOKEN_RATE``), the store and generator
+    (``issue_token()``) and delivery (``deliver_token()``: ``reset_password_token_created``,
+    unless ``deliver=False``). Only ``log_issue_outcome()`` is left out: the caller logs what
+    it did (the staff tools write a ``staff.*`` record).
+
+    ``request`` is the request that asked (a staff member's): its safe parts are copied as the
+    endpoint copies a client's, so the token records that address and user agent and receivers
+    can build absolute URLs; without it, ``ip_address`` and ``user_agent`` are recorded.
+    """
+    lookup_value = str(getattr(user, user.get_email_field_name(), "") or "")
+    job = _issue_job(view_class, lookup_value, request, ip_address, user_agent)
+    view: Any = rebuild_view(job)
+    view.issue_job = job
+    if not deliver:
+        view.deliver_token = lambda token: None
+    flow = view.get_flow()
+    found = flow.get_user_queryset().filter(pk=user.pk).first()
+    if found is None or not flow.is_user_eligible(found):
+        return UserIssueOutcome(NOT_ELIGIBLE)
+    # The view's own issuing step, for this one account instead of those matching an address.
+    flow.get_users_for_reset = lambda value: [found]
+    outcome: dict[str, list[Any]] = {"issued": []}
+    view.log_issue_outcome = lambda value, issued, budget_spent: outcome.update(issued=issued)
+    view.issued_tokens = []
+    view.perform_issue(lookup_value)
+    tokens: list[ResetTokenLike] = view.issued_tokens
+    if not outcome["issued"] or not tokens:
+        return UserIssueOutcome(BUDGET_SPENT)
+    return UserIssueOutcome(SENT, tokens[0])
 
 
 def clear_expired_tokens() -> int:
@@ -115,6 +209,8 @@ def save_new_token(token: Any, using: str | None = None) -> Any:
 
 
 def token_expires_at(created_at: datetime) -> datetime:
-    """When a token created at ``created_at`` expires under the current ``TOKEN_EXPIRY_HOURS``
-    (a row read from the table rather than through a store: the admin's, the staff API's)."""
+    """When a token created at ``created_at`` expires under the configured lifetime
+    (``TOKEN_LIFETIME``, else ``TOKEN_EXPIRY_HOURS``), for a row read from the table rather
+    than through a store: the admin's, the staff API's. A row issued by a flow or view with a
+    ``token_lifetime`` of its own is shown with the configured one."""
     return created_at + configured_lifetime()

@@ -3,15 +3,25 @@
 * ``reset_password_token_created(sender=<view class>, instance=<view>,
   reset_password_token=<token>)``: a token was issued; deliver
   ``reset_password_token.key`` to ``reset_password_token.user``.
-* ``pre_password_reset(sender, user, reset_password_token)``: the token and the new password
-  passed every check and the password is about to be set. Never sent for a rejected confirm.
-* ``post_password_reset(sender, user, reset_password_token)``: the password was set and the
-  user's outstanding tokens were revoked (sent after the commit; a receiver that raises is
-  logged and the answer stays the success it is).
+* ``pre_password_reset(sender=<view class>, instance=<view>, user, reset_password_token)``: the
+  token and the new password passed every check and the password is about to be set. Never
+  sent for a rejected confirm.
+* ``post_password_reset(sender=<view class>, instance=<view>, user, reset_password_token)``:
+  the password was set and the user's outstanding tokens were revoked (sent after the commit; a
+  receiver that raises is logged and the answer stays the success it is).
+
+``instance`` (the confirm view, so a receiver can read ``instance.request``) is resetkit's
+addition to the reset signals; django-rest-passwordreset sends them without it, so receivers
+written for it (which take ``**kwargs``) keep working.
 * ``reset_code_created(sender=<view class>, instance=<view>, reset_password_token=<token>)``:
   the e-mail + code flow (:mod:`resetkit.codes`) issued a code; deliver
   ``reset_password_token.key`` (the code) to ``reset_password_token.user``. Sent instead of
   ``reset_password_token_created``, so that receivers meant for links never get a code.
+* ``reset_requested_for_unknown_address(sender=<view class>, instance=<view>, email=<str>)``:
+  the request step found no eligible account for the submitted address (``email``, as
+  submitted). Sent where the issuing work runs (after the answer, by default), so the answer
+  and its timing do not change; ``resetkit.contrib.email`` may tell the address (see
+  ``UNKNOWN_ADDRESS_NOTICE``).
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ __all__ = [
     "pre_password_reset",
     "reset_code_created",
     "reset_password_token_created",
+    "reset_requested_for_unknown_address",
 ]
 
 logger = logging.getLogger("resetkit")
@@ -75,3 +86,5 @@ reset_code_created = RobustSignal()
 pre_password_reset = Signal()
 # After the commit the reset has happened: a failing notification must not answer 500 for it.
 post_password_reset = RobustSignal(failure_event=POST_RESET_FAILED, role="post_password_reset")
+# No eligible account matched a request: a failing receiver must not change anything either.
+reset_requested_for_unknown_address = RobustSignal()

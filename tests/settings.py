@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "tests.testapp",
     # The profile model of the cookbook's lookup-by-phone recipe.
     "tests.cookbookapp",
+    # The second factor of the cookbook's log-in-after-reset and reset-with-TOTP recipes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [

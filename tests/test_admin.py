@@ -273,3 +273,158 @@ def test_revoke_action_needs_delete_permission(admin_client, aged, make_user) ->
         {"action": "revoke_users_tokens", "_selected_action": [str(aged["carol"].pk)]},
     )
     assert ResetPasswordToken.objects.count() == 4
+
+
+# -- the send_reset_link action on a project's user admin --------------------------------------
+
+USERS = "/useradmin/{app}/{model}/"
+VALIDATE = "/api/password_reset/validate_token/"
+
+
+def users_changelist() -> str:
+    opts = get_user_model()._meta
+    return USERS.format(app=opts.app_label, model=opts.model_name)
+
+
+def send_links(client: Client, *users: Any) -> Any:
+    return client.post(
+        users_changelist(),
+        {"action": "send_reset_link", "_selected_action": [str(u.pk) for u in users]},
+        follow=True,
+    )
+
+
+def page_messages(response: Any) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+@pytest.fixture
+def targets(make_user) -> dict[str, Any]:
+    return {
+        "alice": make_user(email="alice@example.com", username="alice"),
+        "bob": make_user(email="bob@example.org", username="bob"),
+        "carol": make_user(email="carol@example.net", username="carol", is_active=False),
+    }
+
+
+def staff_client(make_user, *codenames: str, **extra: Any) -> Client:
+    from django.contrib.auth.models import Permission
+
+    user_opts = get_user_model()._meta
+    staff = make_user(username="support", is_staff=True, **extra)
+    staff.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label=user_opts.app_label, codename=f"view_{user_opts.model_name}"
+        ),
+        Permission.objects.get(
+            content_type__app_label=user_opts.app_label,
+            codename=f"change_{user_opts.model_name}",
+        ),
+        *Permission.objects.filter(content_type__app_label="resetkit", codename__in=codenames),
+    )
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def test_importable_from_resetkit_admin() -> None:
+    from resetkit.admin import send_reset_link
+
+    assert send_reset_link.short_description == "Send a password reset link to the selected users"
+
+
+@pytest.mark.urls("tests.testapp.user_admin")
+def test_send_action_is_offered_on_the_user_admin(admin_client, targets) -> None:
+    page = admin_client.get(users_changelist())
+    assert page.status_code == 200
+    assert 'value="send_reset_link"' in page.content.decode()
+
+
+@pytest.mark.urls("tests.testapp.user_admin")
+@pytest.mark.parametrize("store", ["orm", "cache"])
+def test_send_action_delivers_working_tokens(admin_client, targets, signals, store) -> None:
+    from tests.conftest import STORES
+
+    with resetkit_overrides(TOKEN_STORE=STORES[store]):
+        response = send_links(admin_client, targets["alice"], targets["bob"], targets["carol"])
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert page_messages(response) == [
+            "Sent a password reset link to 2 users.",
+            "Skipped 1 user (not eligible: 1).",
+        ]
+        assert {token.user.pk for token in signals.tokens} == {
+            targets["alice"].pk,
+            targets["bob"].pk,
+        }
+        for key in signals.keys:
+            assert key not in html
+            status = Client().post(VALIDATE, {"token": key}, content_type="application/json")
+            assert status.status_code == 200
+    assert ResetPasswordToken.objects.exists() == (store == "orm")
+
+
+@pytest.mark.urls("tests.testapp.user_admin")
+def test_send_action_respects_the_account_budget(admin_client, targets, signals) -> None:
+    alice = targets["alice"]
+    for _ in range(3):
+        assert page_messages(send_links(admin_client, alice)) == [
+            "Sent a password reset link to 1 user."
+        ]
+    response = send_links(admin_client, alice, targets["bob"])
+    assert page_messages(response) == [
+        "Sent a password reset link to 1 user.",
+        "Skipped 1 user (budget spent: 1).",
+    ]
+    response = send_links(admin_client, alice, targets["carol"])
+    assert page_messages(response) == ["Skipped 2 users (budget spent: 1, not eligible: 1)."]
+    assert len(signals.keys) == 4
+
+
+@pytest.mark.urls("tests.testapp.user_admin")
+def test_send_action_needs_the_add_permission(make_user, targets, signals) -> None:
+    client = staff_client(make_user, "view_resetpasswordtoken", "delete_resetpasswordtoken")
+    response = send_links(client, targets["alice"])
+    assert response.status_code == 200
+    [message] = page_messages(response)
+    assert "permission" in message
+    assert signals.created == []
+
+
+@pytest.mark.urls("tests.testapp.user_admin")
+def test_send_action_with_the_add_permission(make_user, targets, signals) -> None:
+    client = staff_client(make_user, "add_resetpasswordtoken")
+    response = send_links(client, targets["alice"])
+    assert page_messages(response) == ["Sent a password reset link to 1 user."]
+    [token] = signals.tokens
+    assert token.user.pk == targets["alice"].pk
+
+
+@pytest.mark.urls("tests.testapp.user_admin")
+def test_send_action_is_logged(admin_client, targets, signals, caplog) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="resetkit"):
+        send_links(admin_client, targets["alice"])
+    [record] = [r for r in caplog.records if getattr(r, "reset_event", "") == "staff.link_sent"]
+    assert record.reset_via == "admin"
+    assert record.reset_sent is True
+    assert record.reset_user_pk in (targets["alice"].pk, str(targets["alice"].pk))
+    [key] = signals.keys
+    assert key not in caplog.text
+
+
+@pytest.mark.urls("tests.testapp.user_admin")
+def test_send_action_uses_the_admins_request_view(
+    admin_client, targets, signals, monkeypatch
+) -> None:
+    """A user admin's ``reset_request_view_class`` names the request view whose hooks run."""
+    from tests.staff.test_send import NoBudgetRequestView
+    from tests.testapp.user_admin import ResetLinkUserAdmin
+
+    monkeypatch.setattr(
+        ResetLinkUserAdmin, "reset_request_view_class", NoBudgetRequestView, raising=False
+    )
+    response = send_links(admin_client, targets["alice"])
+    assert page_messages(response) == ["Skipped 1 user (budget spent: 1)."]
+    assert signals.created == []

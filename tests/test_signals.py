@@ -92,3 +92,57 @@ def test_a_failing_post_password_reset_receiver_leaves_the_reset_answered_200(
         if getattr(r, "reset_event", "") == "confirm.post_reset_receiver_failed"
     ]
     assert "notifier_down" in record.getMessage()
+
+
+def test_pre_and_post_password_reset_carry_the_view_as_instance(
+    user: Any, api_client: Any, signals: Any
+) -> None:
+    """``instance`` (the confirm view) joins ``sender``, ``user`` and ``reset_password_token``,
+    which are as upstream sends them."""
+    from resetkit.views import ResetPasswordConfirm
+
+    api_client.post(REQUEST_URL, {"email": user.email}, format="json")
+    token = signals.tokens[-1]
+    response = api_client.post(
+        "/api/password_reset/confirm/",
+        {"token": token.key, "password": "a-much-better-one-42"},
+        format="json",
+    )
+    assert response.status_code == 200
+    [pre] = signals.pre
+    [post] = signals.post
+    for sent in (pre, post):
+        assert set(sent) == {"signal", "sender", "instance", "user", "reset_password_token"}
+        assert sent["sender"] is ResetPasswordConfirm
+        assert isinstance(sent["instance"], ResetPasswordConfirm)
+        assert sent["instance"].request.method == "POST"
+        assert sent["user"].pk == user.pk
+        assert sent["reset_password_token"].key == token.key
+    assert pre["instance"] is post["instance"]
+
+
+def test_a_receiver_written_for_upstream_still_works(
+    user: Any, api_client: Any, signals: Any
+) -> None:
+    """Upstream receivers name the arguments they use and take ``**kwargs`` for the rest."""
+    from resetkit.signals import post_password_reset, pre_password_reset
+
+    seen: list[tuple[str, Any]] = []
+
+    def upstream_receiver(sender: Any, user: Any, reset_password_token: Any, **kwargs: Any):
+        seen.append((sender.__name__, user.pk))
+
+    pre_password_reset.connect(upstream_receiver, dispatch_uid="upstream-pre")
+    post_password_reset.connect(upstream_receiver, dispatch_uid="upstream-post")
+    try:
+        api_client.post(REQUEST_URL, {"email": user.email}, format="json")
+        response = api_client.post(
+            "/api/password_reset/confirm/",
+            {"token": signals.keys[-1], "password": "a-much-better-one-42"},
+            format="json",
+        )
+    finally:
+        pre_password_reset.disconnect(dispatch_uid="upstream-pre")
+        post_password_reset.disconnect(dispatch_uid="upstream-post")
+    assert response.status_code == 200
+    assert seen == [("ResetPasswordConfirm", user.pk)] * 2

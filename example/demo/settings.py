@@ -81,6 +81,12 @@ DEMO_RESET_PAGE_URL = os.environ.get("DEMO_RESET_PAGE_URL", "http://127.0.0.1:80
 # the URL-quoted token; the page reads it from location.hash.
 DEMO_RESET_URL = f"{DEMO_RESET_PAGE_URL}#token={{token}}"
 
+RESETKIT = {
+    # After a reset, resetkit.contrib.email (connected in demo/apps.py for its notices only; the
+    # links and codes are sent by demo/receivers.py) prints "Your password was changed" here.
+    "PASSWORD_CHANGED_NOTICE": True,
+}
+
 REST_FRAMEWORK = {
     # The shipped request-token limit is 3 a day per address; a demo wants more tries.
     # (Each account also has a budget of new tokens per hour; past it the endpoint still

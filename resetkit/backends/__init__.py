@@ -1,13 +1,14 @@
 """Token stores: where outstanding reset tokens live between request and confirm.
 
 ``RESETKIT["TOKEN_STORE"]`` picks one globally; a view picks its own with ``token_store_class``.
-The factory below is where a store gets its policy: it reads ``TOKEN_EXPIRY_HOURS`` when the
-store is built (once per request) and passes it as the store's ``lifetime``; stores read no
-settings themselves.
+The factory below is where a store gets its policy: it reads ``TOKEN_LIFETIME`` (else
+``TOKEN_EXPIRY_HOURS``) when the store is built (once per request) and passes it as the store's
+``lifetime``; stores read no settings themselves. A flow passes its own ``token_lifetime``.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -37,16 +38,44 @@ __all__ = [
     "get_table_token_store",
     "get_token_store",
     "get_token_store_class",
+    "is_lifetime",
+    "parse_lifetime",
 ]
 
 
-def configured_lifetime() -> timedelta:
-    """``TOKEN_EXPIRY_HOURS`` (or upstream's flat name) as read now, as a ``timedelta``.
+def is_lifetime(value: Any) -> bool:
+    """Whether ``value`` is a usable token lifetime: a positive ``timedelta``, or a positive,
+    finite number of seconds."""
+    if isinstance(value, timedelta):
+        return value > timedelta(0)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and value > 0
 
-    Zero or less (accepted upstream, whose tests use ``-1``) makes tokens that are born expired.
+
+def parse_lifetime(value: Any, where: str) -> timedelta:
+    """Return the lifetime ``value`` (a ``timedelta`` or a number of seconds) as a
+    ``timedelta``, or raise ``ImproperlyConfigured`` naming ``where`` it was configured."""
+    if not is_lifetime(value):
+        raise ImproperlyConfigured(
+            f"{where} must be a positive timedelta or a positive number of seconds, not {value!r}."
+        )
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+
+def configured_lifetime() -> timedelta:
+    """The configured token lifetime, read now: ``TOKEN_LIFETIME`` (a ``timedelta`` or seconds)
+    when set, else ``TOKEN_EXPIRY_HOURS`` (or upstream's flat name) as a ``timedelta``.
+
+    Zero or less hours (accepted upstream, whose tests use ``-1``) makes tokens that are born
+    expired. A bad value raises ``ImproperlyConfigured`` (the checks report it as
+    ``resetkit.E006`` / ``resetkit.E017``).
     """
     from resetkit.conf import resetkit_settings
 
+    lifetime = resetkit_settings.TOKEN_LIFETIME
+    if lifetime is not None:
+        return parse_lifetime(lifetime, resetkit_settings.source_of("TOKEN_LIFETIME"))
     hours = resetkit_settings.TOKEN_EXPIRY_HOURS
     if not is_expiry_hours(hours):
         raise ImproperlyConfigured(
@@ -69,7 +98,7 @@ def build_token_store(
     cls: type[BaseTokenStore], options: dict[str, Any], where: str
 ) -> BaseTokenStore:
     """Instantiate store ``cls`` with ``options`` and the configured policy (``lifetime`` from
-    ``TOKEN_EXPIRY_HOURS``, unless ``options`` has one); errors name ``where`` it was
+    :func:`configured_lifetime`, unless ``options`` has one); errors name ``where`` it was
     configured."""
     if "lifetime" not in options:
         options = {**options, "lifetime": configured_lifetime()}

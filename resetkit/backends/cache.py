@@ -22,10 +22,6 @@ user.
 
 from __future__ import annotations
 
-import base64
-import ipaddress
-import secrets
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -39,6 +35,16 @@ from resetkit.backends.base import (
     DuplicateTokenError,
     ResetToken,
     outage_boundary,
+)
+from resetkit.backends.packing import (
+    compact_digest,
+    new_stamp,
+    pack_hex,
+    pack_ip,
+    pack_pk,
+    unpack_hex,
+    unpack_ip,
+    unpack_pk,
 )
 
 
@@ -170,20 +176,29 @@ class CacheTokenStore(BaseTokenStore):
                 raise DuplicateTokenError("this key is already outstanding; use another")
             self.cache.delete(cache_key)
 
+    #: Seconds a user's revocation stamp is kept at least. Flows sharing this store may give
+    #: their tokens different lifetimes (a 15-minute code, a day-long link): the stamp must
+    #: outlive the longest, or that token dies with it, so a shorter one never shortens it.
+    stamp_min_ttl: int = 31 * 86400
+
+    def _stamp_ttl(self, ttl: int) -> int:
+        return max(ttl, self.stamp_min_ttl)
+
     def _current_stamp(self, user_pk: Any, ttl: int) -> int:
-        """The user's stamp, created if missing; kept alive as long as the newest token."""
+        """The user's stamp, created if missing; kept alive at least as long as any token."""
         user_key = self.user_cache_key(user_pk)
+        stamp_ttl = self._stamp_ttl(ttl)
         stamp = self.cache.get(user_key)
         if stamp is None:
             fresh = new_stamp()
-            if self.cache.add(user_key, fresh, ttl):
+            if self.cache.add(user_key, fresh, stamp_ttl):
                 return fresh
             stamp = self.cache.get(user_key)
             if stamp is None:  # evicted between add() and get(): take ours
-                self.cache.set(user_key, fresh, ttl)
+                self.cache.set(user_key, fresh, stamp_ttl)
                 return fresh
         else:
-            self.cache.touch(user_key, ttl)
+            self.cache.touch(user_key, stamp_ttl)
         return int(stamp)
 
     @outage_boundary
@@ -245,55 +260,5 @@ class CacheTokenStore(BaseTokenStore):
 
     @outage_boundary
     def revoke_user_tokens(self, user: Any) -> None:
-        self.cache.set(self.user_cache_key(user.pk), new_stamp(), max(self.get_expiry_seconds(), 1))
-
-
-def new_stamp() -> int:
-    """A random revocation stamp. An integer, which Redis keeps inside the key's own record."""
-    return secrets.randbits(63)
-
-
-def pack_pk(pk: Any) -> Any:
-    """An integer as it is, a UUID as its 16 bytes, anything else as text."""
-    if isinstance(pk, int):
-        return pk
-    if isinstance(pk, uuid.UUID):
-        return pk.bytes
-    return str(pk)
-
-
-def unpack_pk(value: Any) -> Any:
-    return uuid.UUID(bytes=value) if isinstance(value, bytes) else value
-
-
-def compact_digest(hexdigest: str) -> str:
-    """The first 128 bits of a hex digest in URL-safe base64: 22 characters instead of 64."""
-    return base64.urlsafe_b64encode(bytes.fromhex(hexdigest)[:16]).rstrip(b"=").decode()
-
-
-def pack_hex(text: str) -> bytes | str:
-    """The bytes a lowercase hex string spells (half its size); other text as it is."""
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        return text
-    return raw if raw.hex() == text else text
-
-
-def unpack_hex(value: bytes | str) -> str:
-    return value.hex() if isinstance(value, bytes) else value
-
-
-def pack_ip(address: str | None) -> bytes | str | None:
-    """The 4 or 16 bytes of an address written in canonical form; anything else as it is."""
-    if address is None:
-        return None
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    return parsed.packed if str(parsed) == address else address
-
-
-def unpack_ip(value: bytes | str | None) -> str | None:
-    return str(ipaddress.ip_address(value)) if isinstance(value, bytes) else value
+        stamp_ttl = self._stamp_ttl(self.get_expiry_seconds())
+        self.cache.set(self.user_cache_key(user.pk), new_stamp(), stamp_ttl)

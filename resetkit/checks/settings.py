@@ -172,7 +172,24 @@ def _check_expiry() -> list[checks.CheckMessage]:
                 id="resetkit.E006",
             )
         ]
-    return []
+    return _check_lifetime()
+
+
+def _check_lifetime() -> list[checks.CheckMessage]:
+    """``TOKEN_LIFETIME``: ``None``, a positive ``timedelta`` or a positive number of seconds."""
+    from resetkit.backends import is_lifetime
+
+    lifetime = resetkit_settings.TOKEN_LIFETIME
+    if lifetime is None or is_lifetime(lifetime):
+        return []
+    return [
+        checks.Error(
+            f"{SETTING_NAME}['TOKEN_LIFETIME'] must be a positive timedelta or a positive "
+            f"number of seconds, not {lifetime!r}.",
+            hint="For example timedelta(hours=2) or 7200; None uses TOKEN_EXPIRY_HOURS.",
+            id="resetkit.E017",
+        )
+    ]
 
 
 def _check_cleanup_batch_size() -> list[checks.CheckMessage]:

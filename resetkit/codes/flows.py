@@ -1,8 +1,9 @@
 """The flow of the e-mail + code endpoints: what makes a code flow, decided once for all three.
 
 Codes of ``CODE_LENGTH`` digits, kept in the configured store's ``"code"`` namespace for
-``CODE_EXPIRY_MINUTES``, always checked against the account named in ``email``. Subclass it to
-change one decision for the three code endpoints and :class:`ResetPasswordCodeViewSet` at once.
+``CODE_EXPIRY_MINUTES`` (or the flow's or view's ``token_lifetime``), always checked against
+the account named in ``email``. Subclass it to change one decision for the three code
+endpoints and :class:`ResetPasswordCodeViewSet` at once.
 """
 
 from __future__ import annotations
@@ -52,9 +53,14 @@ class CodeResetFlow(PasswordResetFlow):
             )
         return timedelta(minutes=minutes)
 
+    def get_token_lifetime(self) -> timedelta:
+        """How long a code lives: ``token_lifetime`` (the view's, else the flow's) when set,
+        else :meth:`get_code_lifetime` (``CODE_EXPIRY_MINUTES``); never ``TOKEN_LIFETIME``."""
+        return super().get_token_lifetime() or self.get_code_lifetime()
+
     def get_token_store_overrides(self) -> dict[str, Any]:
         """The configured store (or the flow's own), in the codes' namespace and lifetime."""
-        return {"namespace": self.code_namespace, "lifetime": self.get_code_lifetime()}
+        return {"namespace": self.code_namespace, "lifetime": self.get_token_lifetime()}
 
     def presents_short_codes(self) -> bool:
         """Always: the code flow binds every code to its account, whatever the generator."""

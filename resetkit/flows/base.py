@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any, NoReturn
 
 from django.contrib.auth import get_user_model
@@ -16,6 +17,7 @@ from resetkit.backends import (
     build_token_store,
     check_token_store_class,
     get_token_store,
+    parse_lifetime,
 )
 from resetkit.conf import resetkit_settings
 from resetkit.flows.codes import ShortCodeHooks
@@ -52,6 +54,13 @@ class PasswordResetFlow(ShortCodeHooks):
     token_generator_class: type[BaseTokenGenerator] | str | None = None
     #: Constructor options for ``token_generator_class`` (e.g. ``{"min_number": 100000}``).
     token_generator_kwargs: dict[str, Any] | None = None
+    #: How long this flow's tokens live: a ``timedelta`` or a number of seconds. ``None``: the
+    #: configured lifetime (``TOKEN_LIFETIME``, else ``TOKEN_EXPIRY_HOURS``). A view's own
+    #: ``token_lifetime`` (``as_view(token_lifetime=...)``) beats it.
+    token_lifetime: timedelta | float | None = None
+    #: Whether a new token voids the user's earlier ones; ``None`` follows
+    #: ``REVOKE_EARLIER_TOKENS``. A view's own ``revoke_earlier_tokens`` beats it.
+    revoke_earlier_tokens: bool | None = None
 
     def __init__(self, view: Any = None, **options: Any) -> None:
         self.view = view
@@ -73,6 +82,15 @@ class PasswordResetFlow(ShortCodeHooks):
         owner = self.view if attribute in self.view_options else self
         return f"{type(owner).__name__}.{attribute}"
 
+    def view_or_flow_option(self, attribute: str) -> tuple[Any, str]:
+        """``(value, where)`` of ``attribute``: the view's own non-``None`` value (a class
+        attribute or ``as_view()`` argument of the view, passed or not as a flow option), else
+        this flow's."""
+        value = getattr(self.view, attribute, None) if self.view is not None else None
+        if value is not None and attribute not in self.view_options:
+            return value, f"{type(self.view).__name__}.{attribute}"
+        return getattr(self, attribute), self.where(attribute)
+
     # -- token store ---------------------------------------------------------------------------
 
     def get_token_store_class(self) -> type[BaseTokenStore] | None:
@@ -91,12 +109,38 @@ class PasswordResetFlow(ShortCodeHooks):
         flow sets its ``namespace`` and ``lifetime`` here."""
         return {}
 
+    def get_token_lifetime(self) -> timedelta | None:
+        """How long this flow's tokens live, or ``None`` for the configured lifetime (a
+        ``lifetime`` in the store's options, else ``TOKEN_LIFETIME``, else
+        ``TOKEN_EXPIRY_HOURS``). Reads ``token_lifetime`` (the view's, else the flow's); the
+        store is built with it, so every ``expires_at`` follows. Override to vary it per
+        request. A bad value raises ``ImproperlyConfigured`` naming where it was set."""
+        value, where = self.view_or_flow_option("token_lifetime")
+        if value is None:
+            return None
+        return parse_lifetime(value, where)
+
+    def revokes_earlier_tokens(self) -> bool:
+        """Whether issuing a token to a user first voids that user's outstanding tokens (only
+        the newest link works): ``revoke_earlier_tokens`` (the view's, else the flow's), else
+        ``REVOKE_EARLIER_TOKENS``."""
+        value, _where = self.view_or_flow_option("revoke_earlier_tokens")
+        if value is None:
+            value = resetkit_settings.REVOKE_EARLIER_TOKENS
+        return bool(value)
+
     def get_token_store(self) -> BaseTokenStore:
-        """Return the store of this request (built once per request). Override to hand over a
-        store built another way."""
+        """Return the store of this request (built once per request): the class and options of
+        the hooks above, with :meth:`get_token_lifetime` as its ``lifetime`` when it says one.
+        Override to hand over a store built another way."""
         if self._token_store is None:
             cls = self.get_token_store_class()
-            options = {**self.get_token_store_kwargs(), **self.get_token_store_overrides()}
+            lifetime = self.get_token_lifetime()
+            options = {
+                **self.get_token_store_kwargs(),
+                **({} if lifetime is None else {"lifetime": lifetime}),
+                **self.get_token_store_overrides(),
+            }
             if cls is None:
                 self._token_store = get_token_store(**options)
             else:

@@ -46,6 +46,8 @@ FLOW_HOOKS = (
     "clear_code_attempts",
     "get_code_guess_budget",
     "get_guessed_token",
+    "get_token_lifetime",
+    "revokes_earlier_tokens",
 )
 
 #: Hooks that no longer exist, and what replaced them: overriding one fails loudly.

@@ -105,7 +105,7 @@ class PasswordConfirmMixin(ResetStepMixin):
                 self.revoke_other_credentials(user)
                 step = "pre_password_reset"
                 pre_password_reset.send(
-                    sender=self.__class__, user=user, reset_password_token=token
+                    sender=self.__class__, instance=self, user=user, reset_password_token=token
                 )
                 step = "set_password"
                 self.set_password(user, password)
@@ -118,7 +118,9 @@ class PasswordConfirmMixin(ResetStepMixin):
                 raise
             if not consumed:
                 flow.token_not_found()
-        post_password_reset.send(sender=self.__class__, user=user, reset_password_token=token)
+        post_password_reset.send(
+            sender=self.__class__, instance=self, user=user, reset_password_token=token
+        )
 
     def lock_user(self, user: Any, using: str) -> Any | None:
         """Lock ``user``'s row until the reset's transaction ends and return it read afresh

@@ -8,13 +8,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from django.conf import settings
+from django.db import connections, router, transaction
+from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from resetkit.backends import DuplicateTokenError, ResetTokenLike
+from resetkit.backends import DuplicateTokenError, ResetTokenLike, configured_lifetime
 from resetkit.conf import resetkit_settings
 from resetkit.events import log_issue_outcome, log_throttled
 from resetkit.exceptions import is_schema_error, log_schema_error
@@ -28,7 +30,7 @@ from resetkit.executors import (
 from resetkit.executors.jobs import JOB_META_KEYS, meta_key, snapshot_request
 from resetkit.loading import import_from_setting
 from resetkit.mixins.base import ResetStepMixin
-from resetkit.signals import reset_password_token_created
+from resetkit.signals import reset_password_token_created, reset_requested_for_unknown_address
 from resetkit.throttling import AccountTokenBudget, client_ident
 
 logger = logging.getLogger("resetkit")
@@ -89,6 +91,9 @@ class TokenIssueMixin(ResetStepMixin):
         try:
             matched = self.perform_issue(job.lookup_value)
             if not matched:
+                reset_requested_for_unknown_address.send(
+                    sender=type(self), instance=self, email=job.lookup_value
+                )
                 self.handle_no_eligible_account(job.data)
             return matched
         except Exception as exc:
@@ -174,8 +179,17 @@ class TokenIssueMixin(ResetStepMixin):
         return build_issue_executor(cls, options, f"{type(self).__name__}.issue_executor_class")
 
     def clear_expired_tokens(self) -> None:
-        """Remove a small batch of the oldest expired tokens (never the whole backlog)."""
-        self.get_flow().get_token_store().clear_expired(limit=self.expired_cleanup_batch_size)
+        """Remove a small batch of the oldest expired tokens (never the whole backlog).
+
+        A table serves every flow that shares it, and its rows do not say which flow issued
+        them: the batch is cleared by the configured lifetime when this flow's is shorter (a
+        15-minute code flow must not delete day-long links), never by a shorter one.
+        """
+        store = self.get_flow().get_token_store()
+        configured = configured_lifetime()
+        if store.get_expiry_delta() < configured:
+            store = store.with_lifetime(configured)
+        store.clear_expired(limit=self.expired_cleanup_batch_size)
 
     def get_lookup_value(self, validated_data: Mapping[str, Any]) -> str:
         """Return what the client submitted to find the account by."""
@@ -203,10 +217,25 @@ class TokenIssueMixin(ResetStepMixin):
 
         A key that is already outstanding (likely only with short numeric codes) is refused by
         the store and another is drawn, so that one key never opens two accounts.
+
+        When the flow's :meth:`~resetkit.flows.PasswordResetFlow.revokes_earlier_tokens` says
+        so (``REVOKE_EARLIER_TOKENS``), the user's outstanding tokens are revoked first, with
+        the user's row locked until the new token is stored, so that of concurrent requests
+        for one user only the token issued last stays valid.
         """
         flow = self.get_flow()
         store = flow.get_token_store()
         generator = flow.get_token_generator()
+        if flow.revokes_earlier_tokens():
+            using = router.db_for_write(type(user))
+            with transaction.atomic(using=using):
+                lock_user_row(user, using)
+                store.revoke_user_tokens(user)
+                return self._create_token(store, generator, user)
+        return self._create_token(store, generator, user)
+
+    def _create_token(self, store: Any, generator: Any, user: Any) -> ResetTokenLike:
+        """Store a new token for ``user``, drawing another key on a collision."""
 
         def create() -> ResetTokenLike:
             return store.create_token(
@@ -258,3 +287,18 @@ class TokenIssueMixin(ResetStepMixin):
     def get_issue_response(self) -> Response:
         """Return the answer. It is built before the lookup runs, so it cannot depend on it."""
         return Response({"status": "OK"})
+
+
+def lock_user_row(user: Any, using: str) -> None:
+    """Lock ``user``'s row until the current transaction ends: ``SELECT ... FOR UPDATE``
+    where the database has it (``FOR NO KEY UPDATE`` on PostgreSQL, so token rows that
+    reference the user can still be written), else a write that changes nothing (SQLite,
+    unless its transactions take the write lock at ``BEGIN``). As
+    :meth:`PasswordConfirmMixin.lock_user` locks, without reading the row back."""
+    manager = type(user)._default_manager.db_manager(using)
+    connection = connections[using]
+    if connection.features.has_select_for_update:
+        no_key = bool(getattr(connection.features, "has_select_for_no_key_update", False))
+        list(manager.select_for_update(no_key=no_key).filter(pk=user.pk).values_list("pk"))
+    elif getattr(connection, "transaction_mode", None) not in ("IMMEDIATE", "EXCLUSIVE"):
+        manager.filter(pk=user.pk).update(password=F("password"))

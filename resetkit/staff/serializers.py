@@ -1,4 +1,5 @@
-"""Shapes of the staff API: a token row without its digest, and the revoke request."""
+"""Shapes of the staff API: a token row without its digest, the revoke and send requests, and
+the send answer."""
 
 from __future__ import annotations
 
@@ -49,3 +50,23 @@ class UserField(serializers.PrimaryKeyRelatedField):
 
 class RevokeUserTokensSerializer(serializers.Serializer):
     user = UserField(label=_("user"))
+
+
+class SendResetLinkSerializer(serializers.Serializer):
+    user = UserField(label=_("user"))
+
+
+class SendResetLinkResultSerializer(serializers.Serializer):
+    """The send answer (it only describes the body): whether a link went, never the token."""
+
+    status = serializers.CharField(help_text='Always "OK".')
+    sent = serializers.BooleanField(help_text="Whether a token was issued and handed to delivery.")
+    # A CharField, not a ChoiceField: an enum would add a component named "ReasonEnum", which
+    # could clash with a project's own.
+    reason = serializers.CharField(
+        help_text="sent; budget_spent (ACCOUNT_TOKEN_RATE); not_eligible (inactive, no usable "
+        "password, or outside the flow's users)."
+    )
+    detail = serializers.CharField(
+        required=False, help_text="Why no link was sent, in words (only when sent is false)."
+    )

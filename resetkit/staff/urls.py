@@ -5,11 +5,12 @@ The namespace is ``resetkit_staff``: ``reverse("resetkit_staff:token-list")``.
 
 from django.urls import path
 
-from resetkit.staff.views import ResetTokenListView, RevokeUserTokensView
+from resetkit.staff.views import ResetTokenListView, RevokeUserTokensView, SendResetLinkView
 
 app_name = "resetkit_staff"
 
 urlpatterns = [
     path("tokens/", ResetTokenListView.as_view(), name="token-list"),
     path("revoke/", RevokeUserTokensView.as_view(), name="revoke-user-tokens"),
+    path("send/", SendResetLinkView.as_view(), name="send-reset-link"),
 ]

@@ -1,17 +1,18 @@
-"""The staff-only API: list outstanding reset requests, revoke all tokens of a user.
+"""The staff-only API: list outstanding reset requests, revoke all tokens of a user, send a
+user a reset link.
 
-Both views require ``is_staff`` (DRF's ``IsAdminUser``) and, as the admin does, a permission on
-the token model: ``view`` to list, ``delete`` to revoke (superusers hold every permission).
-They use the project's authentication classes. Listing reads the ORM store's table; revoking
-goes through the configured store, so it works with the cache store too.
+Every view requires ``is_staff`` (DRF's ``IsAdminUser``) and, as the admin does, a permission on
+the token model: ``view`` to list, ``delete`` to revoke, ``add`` to send a link (superusers hold
+every permission). They use the project's authentication classes. Listing reads the ORM store's
+table; revoking and sending go through the configured store, so they work with the cache store
+too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_permission_codename
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -24,20 +25,27 @@ from rest_framework.response import Response
 
 from resetkit.models import ResetPasswordToken
 from resetkit.staff.filters import ResetTokenFilterSet
-from resetkit.staff.serializers import RevokeUserTokensSerializer, StaffResetTokenSerializer
-from resetkit.staff.tokens import revoke_all_tokens, store_lists_tokens
+from resetkit.staff.serializers import (
+    RevokeUserTokensSerializer,
+    SendResetLinkSerializer,
+    StaffResetTokenSerializer,
+)
+from resetkit.staff.tokens import (
+    NOT_SENT_REASONS,
+    revoke_all_tokens,
+    send_reset_link,
+    store_lists_tokens,
+    token_permission,
+)
+
+if TYPE_CHECKING:
+    from resetkit.issuing import UserIssueOutcome
 
 CANNOT_LIST_ERROR = _(
     "The configured token store keeps tokens in a cache, which cannot list them. Outstanding "
     "reset requests can only be listed with the database token store; revoking a user's "
     "tokens works with either."
 )
-
-
-def token_permission(action: str) -> str:
-    """The token model's ``action`` permission: ``resetkit.view_resetpasswordtoken``..."""
-    opts = ResetPasswordToken._meta
-    return f"{opts.app_label}.{get_permission_codename(action, opts)}"
 
 
 class HasTokenModelPermissions(BasePermission):
@@ -120,3 +128,50 @@ class RevokeUserTokensView(StaffPermissionsMixin, GenericAPIView):
     def perform_revoke(self, user: Any) -> None:
         """Revoke ``user``'s tokens. Override to audit-log who revoked whose tokens."""
         revoke_all_tokens(user)
+
+
+class SendResetLinkView(StaffPermissionsMixin, GenericAPIView):
+    """POST ``{"user": <pk>}``: issue that user a reset token and deliver it, as if they had
+    asked themselves (:func:`resetkit.staff.tokens.send_reset_link`).
+
+    The request endpoint's path runs now, through its view (``request_view_class``) so its
+    hooks apply: eligibility, the account's budget (``ACCOUNT_TOKEN_RATE``), the configured
+    store, the ``reset_password_token_created`` receivers. Answers 200 ``{"status": "OK",
+    "sent": ..., "reason": ...}`` (with ``detail`` when nothing was sent); never the token.
+    """
+
+    permission_classes = (IsAdminUser, HasTokenModelPermissions)
+    #: The admin's permission to add rows: sending a link issues one.
+    required_permissions = ("add",)
+    serializer_class = SendResetLinkSerializer
+    #: The request view whose issuing hooks run; ``None``:
+    #: :class:`resetkit.views.ResetPasswordRequestToken`.
+    request_view_class: type | None = None
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        outcome = self.perform_send(serializer.validated_data["user"])
+        body: dict[str, Any] = {"status": "OK", "sent": outcome.sent, "reason": outcome.reason}
+        if not outcome.sent:
+            body["detail"] = NOT_SENT_REASONS.get(outcome.reason, outcome.reason)
+        return Response(body, status=status.HTTP_200_OK)
+
+    def perform_send(self, user: Any) -> UserIssueOutcome:
+        """Send ``user`` a link on behalf of the requesting staff member; return the
+        :class:`~resetkit.issuing.UserIssueOutcome` (whose token must not reach the answer)."""
+        return send_reset_link(
+            user,
+            self.request.user,
+            request=self.request._request,
+            via="api",
+            view_class=self.request_view_class,
+        )
+
+
+try:
+    import drf_spectacular  # noqa: F401
+except ImportError:  # pragma: no cover - the "spectacular" extra is not installed
+    pass
+else:  # Describe the send answer in OpenAPI; defining the extension registers it.
+    import resetkit.staff.schema  # noqa: F401

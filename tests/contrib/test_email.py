@@ -261,3 +261,155 @@ def test_the_example_url_keeps_the_token_in_the_fragment() -> None:
     assert email.EXAMPLE_URL == "https://app.example/reset#token={token}"
     with resetkit_overrides(RESET_URL=email.EXAMPLE_URL):
         assert email.build_reset_url("abc") == "https://app.example/reset#token=abc"
+
+
+# -- RESET_URL as a callable: links per site, per front end ---------------------------------------
+
+SEEN: list[tuple[str, Any, Any]] = []
+
+
+def per_site_url(token: str, user: Any, request: Any) -> str:
+    """A project's RESET_URL callable: the link points at the site the request came to, or at
+    the front end its Origin header names."""
+    SEEN.append((token, user, request))
+    if request is None:
+        return f"https://app.example/reset#token={token}"
+    origin = request.headers.get("Origin")
+    base = origin if origin in FRONT_ENDS else f"{request.scheme}://{request.get_host()}"
+    return f"{base}/reset#token={token}"
+
+
+FRONT_ENDS = {"https://admin.app.example", "https://shop.app.example"}
+CALLABLE_PATH = f"{__name__}.per_site_url"
+
+
+@pytest.fixture
+def seen() -> Iterator[list[tuple[str, Any, Any]]]:
+    SEEN.clear()
+    yield SEEN
+    SEEN.clear()
+
+
+@pytest.mark.parametrize("reset_url", [per_site_url, CALLABLE_PATH], ids=["callable", "path"])
+def test_a_callable_reset_url_builds_the_link_from_the_request(
+    api_client, user, mailoutbox, signals, seen, reset_url
+) -> None:
+    email.connect()
+    try:
+        with resetkit_overrides(RESET_URL=reset_url):
+            api_client.post(
+                REQUEST_URL, {"email": user.email}, format="json", HTTP_HOST="tenant.example"
+            )
+            api_client.post(
+                REQUEST_URL,
+                {"email": user.email},
+                format="json",
+                HTTP_HOST="tenant.example",
+                HTTP_ORIGIN="https://shop.app.example",
+            )
+    finally:
+        email.disconnect()
+
+    first, second = signals.keys
+    assert f"http://tenant.example/reset#token={first}" in mailoutbox[0].body
+    assert f'href="http://tenant.example/reset#token={first}"' in mailoutbox[0].alternatives[0][0]
+    assert f"https://shop.app.example/reset#token={second}" in mailoutbox[1].body
+    # Called with the raw token, the user and the request the worker sees (a copy of the
+    # request's safe parts: no credentials).
+    (token, called_user, request), _second = seen
+    assert (token, called_user) == (first, user)
+    assert request.get_host() == "tenant.example"
+    assert "HTTP_COOKIE" not in request.META
+
+
+def test_without_a_request_the_callable_gets_none(user, mailoutbox, seen) -> None:
+    from resetkit.issuing import generate_token_for_email
+
+    email.connect()
+    try:
+        with resetkit_overrides(RESET_URL=per_site_url):
+            token = generate_token_for_email(user.email)
+    finally:
+        email.disconnect()
+    assert token is not None
+    assert seen == [(token.key, user, None)]
+    assert f"https://app.example/reset#token={token.key}" in mailoutbox[0].body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_callable_reset_url_on_the_thread_executor(user, mailoutbox, seen) -> None:
+    from rest_framework.test import APIClient
+
+    from resetkit.testing import flush_issue_jobs
+
+    email.connect()
+    try:
+        with resetkit_overrides(
+            RESET_URL=CALLABLE_PATH, ISSUE_EXECUTOR="resetkit.executors.ThreadExecutor"
+        ):
+            response = APIClient().post(
+                REQUEST_URL, {"email": user.email}, format="json", HTTP_HOST="tenant.example"
+            )
+            flush_issue_jobs()
+    finally:
+        email.disconnect()
+    assert response.status_code == 200
+    [(token, _user, request)] = seen
+    assert request.get_host() == "tenant.example"
+    assert f"http://tenant.example/reset#token={token}" in mailoutbox[0].body
+
+
+NOT_CALLABLE = "a string"
+
+
+def test_the_system_check_accepts_a_callable_and_reports_a_bad_path() -> None:
+    email.connect()
+    try:
+        for good in (per_site_url, CALLABLE_PATH):
+            with resetkit_overrides(RESET_URL=good):
+                assert email_check_ids() == []
+        with resetkit_overrides(RESET_URL="myproject.links.no_such_function"):
+            [message] = [m for m in checks.run_checks() if m.id == "resetkit_email.E001"]
+            assert "could not import 'myproject.links.no_such_function'" in message.msg
+            assert "No module named 'myproject'" in message.msg
+        with resetkit_overrides(RESET_URL=f"{__name__}.NOT_CALLABLE"):
+            [message] = [m for m in checks.run_checks() if m.id == "resetkit_email.E001"]
+            assert "is not callable" in message.msg
+        with resetkit_overrides(RESET_URL=42):
+            assert email_check_ids() == ["resetkit_email.E001"]
+    finally:
+        email.disconnect()
+
+
+def test_a_bad_path_fails_the_send_with_the_import_error(user) -> None:
+    with (
+        resetkit_overrides(RESET_URL="myproject.links.no_such_function"),
+        pytest.raises(ImproperlyConfigured, match="could not import"),
+    ):
+        email.send_reset_email(sender=None, reset_password_token=a_token_for(user))
+
+
+def test_the_string_form_is_unchanged_beside_the_callable(user) -> None:
+    with resetkit_overrides(RESET_URL="https://app.example/r/{token}?next=/home"):
+        assert email.build_reset_url("a/b", user, None) == "https://app.example/r/a%2Fb?next=/home"
+
+
+# -- FROM_EMAIL ----------------------------------------------------------------------------------
+
+
+def test_from_email_sends_links_and_codes(api_client, user, mailoutbox, settings) -> None:
+    settings.DEFAULT_FROM_EMAIL = "default@app.example"
+    email.connect()
+    try:
+        with resetkit_overrides(RESET_URL=RESET_URL, FROM_EMAIL="Accounts <accounts@app.example>"):
+            request_reset(api_client, "alice@example.com")
+            api_client.post("/api/password_reset/code/", {"email": user.email}, format="json")
+        with resetkit_overrides(RESET_URL=RESET_URL):  # FROM_EMAIL unset: DEFAULT_FROM_EMAIL
+            request_reset(api_client, "alice@example.com")
+    finally:
+        email.disconnect()
+    assert [m.from_email for m in mailoutbox] == [
+        "Accounts <accounts@app.example>",
+        "Accounts <accounts@app.example>",
+        "default@app.example",
+    ]

@@ -46,3 +46,17 @@ def test_schema_has_no_warning_and_types_the_user(schema) -> None:
     else:
         assert user == {"type": "integer"}
     assert any(url.startswith("/api/staff/password_reset/") for url in schema["paths"])
+
+
+def test_send_documents_its_answer_without_a_token(schema) -> None:
+    operation = schema["paths"]["/api/staff/password_reset/send/"]["post"]
+    request = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert request == {"$ref": "#/components/schemas/SendResetLink"}
+    user = schema["components"]["schemas"]["SendResetLink"]["properties"]["user"]
+    assert user["type"] in ("integer", "string") and "readOnly" not in user
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/SendResetLinkResult"}
+    result = schema["components"]["schemas"]["SendResetLinkResult"]
+    assert set(result["properties"]) == {"status", "sent", "reason", "detail"}
+    assert set(result["required"]) == {"status", "sent", "reason"}
+    assert result["properties"]["reason"]["type"] == "string"
