@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, OperationalError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from resetkit.backends import orm_sql
@@ -78,16 +78,27 @@ class ORMTokenStore(BaseTokenStore):
         if not token.password_fingerprint:
             token.password_fingerprint = self.password_fingerprint(token.user)
         try:
-            self._insert(token, using)
-        except IntegrityError:
-            # The unique index refused the digest: a live token raises DuplicateTokenError, an
-            # expired one is removed and the insert tried once more.
-            if not self._make_way([digest]):
-                raise  # not the digest (the user row is gone, say): let it surface
             try:
                 self._insert(token, using)
-            except IntegrityError as exc:
-                raise DuplicateTokenError("this key was issued concurrently; use another") from exc
+            except IntegrityError:
+                # The unique index refused the digest: a live token raises DuplicateTokenError,
+                # an expired one is removed and the insert tried once more. Issuers racing for
+                # the key meet here: whoever loses the second insert gets DuplicateTokenError.
+                self._make_way([digest])
+                try:
+                    self._insert(token, using)
+                except IntegrityError as exc:
+                    if self.model._default_manager.filter(digest=digest).exists():
+                        raise DuplicateTokenError(
+                            "this key was issued concurrently; use another"
+                        ) from exc
+                    raise  # not the digest (the user row is gone, say): let it surface
+        except OperationalError as exc:
+            # Racing deletes and inserts on one key of the unique index can deadlock (InnoDB);
+            # the database rolled the statement back: the key is contended, draw another.
+            if not orm_sql.is_deadlock(exc):
+                raise
+            raise DuplicateTokenError("this key is being issued concurrently; use another") from exc
         token.key = key
         token.expires_at = self.expires_at(token.created_at)
         return token

@@ -278,3 +278,13 @@ def can_delete_returning(connection: BaseDatabaseWrapper) -> bool:
     return connection.vendor in {"postgresql", "sqlite", "mysql"} and bool(
         connection.features.can_return_rows_from_bulk_insert
     )
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """Whether the database refused a statement as a deadlock victim (MySQL/MariaDB error 1213,
+    PostgreSQL SQLSTATE 40P01): contention, not an outage; the statement was rolled back."""
+    cause = exc.__cause__ or exc
+    if getattr(cause, "sqlstate", None) == "40P01" or getattr(cause, "pgcode", None) == "40P01":
+        return True
+    args: tuple[object, ...] = tuple(getattr(cause, "args", ()))
+    return bool(args) and args[0] == 1213

@@ -150,3 +150,61 @@ def test_simultaneous_requests_with_a_colliding_key_each_get_their_own(
     for token in tokens:
         found = store.get_token(token.key)
         assert found is not None and found.user.pk == token.user.pk
+
+
+# -- the ORM store's two ways of losing a race, forced one at a time --------------------------
+
+
+@pytest.mark.django_db
+def test_orm_a_rival_that_took_the_key_while_we_made_way_is_a_duplicate(
+    monkeypatch: pytest.MonkeyPatch, make_user: Any
+) -> None:
+    """Our insert meets an expired row; while we look, a rival removes it and inserts its own:
+    our second insert is refused, and that is DuplicateTokenError, never an IntegrityError."""
+    from resetkit.backends.orm import ORMTokenStore
+
+    store = ORMTokenStore()
+    owner, rival, late = (make_user(email=f"{n}@example.com") for n in ("o", "r", "l"))
+    store.create_token(owner, "contested")
+    real_make_way = ORMTokenStore._make_way
+
+    def rival_wins(self: Any, digests: Any) -> bool:
+        if not digests:  # the fallback-secret digests: there are none here
+            return False
+        self.model._default_manager.filter(digest__in=digests).delete()
+        self.model._default_manager.create(
+            user=rival,
+            created_at=self.now(),
+            digest=self.make_digest("contested"),
+            password_fingerprint=self.password_fingerprint(rival),
+        )
+        return False
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ORMTokenStore, "is_expired", lambda self, created_at: True)
+        patch.setattr(ORMTokenStore, "_make_way", rival_wins)
+        with pytest.raises(DuplicateTokenError):
+            store.create_token(late, "contested")
+    assert ORMTokenStore._make_way is real_make_way
+    [row] = ORMTokenStore.model.fget(store)._default_manager.filter(  # type: ignore[attr-defined]
+        digest=store.make_digest("contested")
+    )
+    assert row.user == rival
+
+
+@pytest.mark.django_db
+def test_orm_a_deadlock_on_the_key_is_a_duplicate(
+    monkeypatch: pytest.MonkeyPatch, make_user: Any
+) -> None:
+    """InnoDB may pick one of the racing issuers as a deadlock victim: that issuer draws
+    another key (DuplicateTokenError), the answer is not a 503."""
+    from django.db import OperationalError
+
+    from resetkit.backends.orm import ORMTokenStore
+
+    def deadlock(self: Any, token: Any, using: Any = None) -> None:
+        raise OperationalError(1213, "Deadlock found when trying to get lock")
+
+    monkeypatch.setattr(ORMTokenStore, "_insert", deadlock)
+    with pytest.raises(DuplicateTokenError):
+        ORMTokenStore().create_token(make_user(email="d@example.com"), "contested")
