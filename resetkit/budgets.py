@@ -17,15 +17,17 @@ from typing import Any
 
 from resetkit.counters import WindowCounter
 
-__all__ = ["AccountTokenBudget"]
+__all__ = ["AccountTokenBudget", "RateBudget"]
 
 PREFIX = "resetkit:account-budget"
 
 
-class AccountTokenBudget:
-    """How many new tokens one account may receive per period, in DRF's rate syntax
-    (``"3/hour"``); ``None`` or ``""``: no limit."""
+class RateBudget:
+    """At most a rate's number of events per subject (DRF rate syntax, ``"3/hour"``; ``None`` or
+    ``""``: no limit), each one atomic increment. Subclasses name their counter (``prefix``)
+    and say how a subject is keyed (:meth:`ident`)."""
 
+    prefix: str = "resetkit:budget"
     #: The sliding window (see :mod:`resetkit.counters`); ``"fixed"`` counts per clock period.
     window: Any = "sliding"
     cache_alias = "default"
@@ -41,27 +43,34 @@ class AccountTokenBudget:
         if not self.rate:
             return None
         return WindowCounter(
-            f"{PREFIX}:{self.duration}",
+            f"{self.prefix}:{self.duration}",
             self.num_requests,
             self.duration,
             window=self.window,
             cache_alias=self.cache_alias,
         )
 
-    @staticmethod
-    def ident(user: Any) -> str:
-        return str(user.pk)
+    def ident(self, subject: Any) -> str:
+        """The key ``subject`` is counted under."""
+        raise NotImplementedError("subclasses of RateBudget must provide an ident() method")
 
-    def consume(self, user: Any) -> bool:
-        """Count one new token for ``user``; ``False`` when the budget is spent."""
+    def consume(self, subject: Any) -> bool:
+        """Count one event for ``subject``; ``False`` when its budget is spent."""
         counter = self.counter
         if counter is None:
             return True
-        return counter.hit(self.ident(user)).allowed
+        return counter.hit(self.ident(subject)).allowed
 
-    def clear(self, user: Any) -> bool:
-        """Forget ``user``'s count (a fresh budget); ``True`` if there was one."""
+    def clear(self, subject: Any) -> bool:
+        """Forget ``subject``'s count (a fresh budget); ``True`` if there was one."""
         counter = self.counter
-        if counter is None:
-            return False
-        return counter.reset(self.ident(user))
+        return False if counter is None else counter.reset(self.ident(subject))
+
+
+class AccountTokenBudget(RateBudget):
+    """How many new tokens one account may receive per period (``ACCOUNT_TOKEN_RATE``)."""
+
+    prefix = PREFIX
+
+    def ident(self, subject: Any) -> str:
+        return str(subject.pk)

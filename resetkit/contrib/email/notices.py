@@ -15,9 +15,9 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from resetkit.attempts import identifier_digest
+from resetkit.budgets import RateBudget
 from resetkit.conf import resetkit_settings
 from resetkit.contrib.email.sending import email_of, logger, send_templated_email
-from resetkit.counters import WindowCounter
 
 CHANGED_SUBJECT_TEMPLATE = "resetkit/email/password_changed_subject.txt"
 CHANGED_TEXT_TEMPLATE = "resetkit/email/password_changed.txt"
@@ -68,48 +68,15 @@ def send_password_changed_email(
 # -- "someone asked, but there is no account for this address" --------------------------------
 
 
-class UnknownAddressNoticeBudget:
-    """At most ``UNKNOWN_ADDRESS_NOTICE_RATE`` notices per address (DRF rate syntax; ``None``
-    or ``""``: no limit). One atomic increment per notice, keyed on a keyed digest of the
-    normalised address (NFKC, casefold): the cache never holds the address, and ``Bob@`` and
-    ``bob@`` share one budget."""
+class UnknownAddressNoticeBudget(RateBudget):
+    """At most ``UNKNOWN_ADDRESS_NOTICE_RATE`` notices per address. Keyed on a keyed digest of
+    the normalised address (NFKC, casefold): the cache never holds the address, and ``Bob@``
+    and ``bob@`` share one budget."""
 
-    window: Any = "sliding"
-    cache_alias = "default"
+    prefix = NOTICE_PREFIX
 
-    def __init__(self, rate: str | None) -> None:
-        from resetkit.throttling import parse_rate
-
-        self.rate = rate
-        self.num_requests, self.duration = parse_rate(rate) if rate else (0, 0)
-
-    @property
-    def counter(self) -> WindowCounter | None:
-        if not self.rate:
-            return None
-        return WindowCounter(
-            f"{NOTICE_PREFIX}:{self.duration}",
-            self.num_requests,
-            self.duration,
-            window=self.window,
-            cache_alias=self.cache_alias,
-        )
-
-    @staticmethod
-    def ident(address: str) -> str:
-        return identifier_digest(address, NOTICE_NAMESPACE)
-
-    def consume(self, address: str) -> bool:
-        """Count one notice to ``address``; ``False`` when its budget is spent."""
-        counter = self.counter
-        if counter is None:
-            return True
-        return counter.hit(self.ident(address)).allowed
-
-    def clear(self, address: str) -> bool:
-        """Forget ``address``'s count; ``True`` if there was one."""
-        counter = self.counter
-        return False if counter is None else counter.reset(self.ident(address))
+    def ident(self, subject: Any) -> str:
+        return identifier_digest(str(subject), NOTICE_NAMESPACE)
 
 
 def has_account(instance: Any, address: str) -> bool:
