@@ -7,8 +7,7 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connections, router, transaction
-from django.db.models import F
+from django.db import router, transaction
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +15,7 @@ from rest_framework.response import Response
 from resetkit.backends import BaseTokenStore, ResetTokenLike
 from resetkit.events import loggable_pk
 from resetkit.exceptions import StoreUnavailable
+from resetkit.locking import lock_user_row
 from resetkit.mixins.base import ResetStepMixin
 from resetkit.revokers import get_post_reset_revokers
 from resetkit.signals import post_password_reset, pre_password_reset
@@ -133,15 +133,7 @@ class PasswordConfirmMixin(ResetStepMixin):
         read the row (unless the transaction took that lock when it began:
         ``"transaction_mode": "IMMEDIATE"`` or ``"EXCLUSIVE"``).
         """
-        manager = type(user)._default_manager.db_manager(using)
-        connection = connections[using]
-        features = connection.features
-        if features.has_select_for_update:
-            no_key = bool(getattr(features, "has_select_for_no_key_update", False))
-            return manager.select_for_update(no_key=no_key).filter(pk=user.pk).first()
-        if getattr(connection, "transaction_mode", None) not in ("IMMEDIATE", "EXCLUSIVE"):
-            manager.filter(pk=user.pk).update(password=F("password"))
-        return manager.filter(pk=user.pk).first()
+        return lock_user_row(user, using)
 
     def set_password(self, user: Any, password: str) -> None:
         """Hash and save the new password (only the password column is written)."""

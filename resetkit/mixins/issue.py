@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from django.conf import settings
-from django.db import connections, router, transaction
-from django.db.models import F
+from django.db import router, transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -29,6 +28,7 @@ from resetkit.executors import (
 )
 from resetkit.executors.jobs import JOB_META_KEYS, meta_key, snapshot_request
 from resetkit.loading import import_from_setting
+from resetkit.locking import lock_user_row
 from resetkit.mixins.base import ResetStepMixin
 from resetkit.signals import reset_password_token_created, reset_requested_for_unknown_address
 from resetkit.throttling import AccountTokenBudget, client_ident
@@ -287,18 +287,3 @@ class TokenIssueMixin(ResetStepMixin):
     def get_issue_response(self) -> Response:
         """Return the answer. It is built before the lookup runs, so it cannot depend on it."""
         return Response({"status": "OK"})
-
-
-def lock_user_row(user: Any, using: str) -> None:
-    """Lock ``user``'s row until the current transaction ends: ``SELECT ... FOR UPDATE``
-    where the database has it (``FOR NO KEY UPDATE`` on PostgreSQL, so token rows that
-    reference the user can still be written), else a write that changes nothing (SQLite,
-    unless its transactions take the write lock at ``BEGIN``). As
-    :meth:`PasswordConfirmMixin.lock_user` locks, without reading the row back."""
-    manager = type(user)._default_manager.db_manager(using)
-    connection = connections[using]
-    if connection.features.has_select_for_update:
-        no_key = bool(getattr(connection.features, "has_select_for_no_key_update", False))
-        list(manager.select_for_update(no_key=no_key).filter(pk=user.pk).values_list("pk"))
-    elif getattr(connection, "transaction_mode", None) not in ("IMMEDIATE", "EXCLUSIVE"):
-        manager.filter(pk=user.pk).update(password=F("password"))
