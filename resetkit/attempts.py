@@ -20,13 +20,13 @@ wrong codes only (``CODE_ONLY_GUESS_RATE``).
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from django.utils import timezone
 
 from resetkit.counters import Hit, WindowCounter
 from resetkit.digests import salted_hmac_hexdigest
+from resetkit.identifiers import normalise_identifier
 
 __all__ = ["Attempt", "CodeAttempts", "CodeGuessBudget", "identifier_digest"]
 
@@ -38,7 +38,7 @@ IDENTIFIER_SALT = "resetkit.code-attempts"
 def identifier_digest(identifier: str, namespace: str = "") -> str:
     """A keyed digest of ``identifier`` as the lookup compares it (NFKC, then casefold): the
     cache never holds the address, and ``Alice@`` and ``alice@`` share one budget."""
-    normalised = unicodedata.normalize("NFKC", identifier.strip()).casefold()
+    normalised = normalise_identifier(identifier.strip())
     return salted_hmac_hexdigest(f"{IDENTIFIER_SALT}:{namespace}", normalised)[:40]
 
 

@@ -11,12 +11,13 @@ shows on the console of ``runserver`` with Django's default logging.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
+
+from resetkit.identifiers import normalise_identifier
 
 logger = logging.getLogger("resetkit")
 
@@ -34,8 +35,8 @@ STAFF_LINK_SENT = "staff.link_sent"
 def lookup_fingerprint(value: str) -> str:
     """A keyed digest of a submitted address (16 hex digits): the same for the same address in
     any case or Unicode form, and meaningless without ``SECRET_KEY``."""
-    normalized = unicodedata.normalize("NFKC", str(value)).casefold()
-    digest = salted_hmac("resetkit.events.lookup", normalized, algorithm="sha256")
+    normalised = normalise_identifier(str(value))
+    digest = salted_hmac("resetkit.events.lookup", normalised, algorithm="sha256")
     return digest.hexdigest()[:16]
 
 

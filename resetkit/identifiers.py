@@ -5,7 +5,12 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-__all__ = ["identifiers_match", "lookup_values"]
+__all__ = ["identifiers_match", "lookup_values", "normalise_identifier"]
+
+
+def normalise_identifier(value: str) -> str:
+    """An identifier as resetkit compares it: NFKC, then casefold (Unicode TR 36)."""
+    return unicodedata.normalize("NFKC", value).casefold()
 
 
 def identifiers_match(submitted: str, stored: str) -> bool:
@@ -14,10 +19,7 @@ def identifiers_match(submitted: str, stored: str) -> bool:
     The database's case-insensitive match is looser than this in places (and differs between
     databases); this check keeps a look-alike address from receiving another account's token.
     """
-    return (
-        unicodedata.normalize("NFKC", submitted).casefold()
-        == unicodedata.normalize("NFKC", stored).casefold()
-    )
+    return normalise_identifier(submitted) == normalise_identifier(stored)
 
 
 def lookup_values(obj: Any, field: str) -> list[str]:

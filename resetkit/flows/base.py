@@ -71,6 +71,7 @@ class PasswordResetFlow(ShortCodeHooks):
         #: Options that came from the view (``as_view()`` or its class): errors name the view.
         self.view_options = frozenset(options)
         self._token_store: BaseTokenStore | None = None
+        self._token_generator: BaseTokenGenerator | None = None
 
     @property
     def request(self) -> Any:
@@ -151,12 +152,17 @@ class PasswordResetFlow(ShortCodeHooks):
     # -- generator -----------------------------------------------------------------------------
 
     def get_token_generator(self) -> BaseTokenGenerator:
-        """Return the generator that makes new tokens. Override to vary it per request."""
-        if self.token_generator_class is None:
-            return get_token_generator()
-        where = self.where("token_generator_class")
-        cls = import_from_setting(self.token_generator_class, where)
-        return build_token_generator(cls, self.token_generator_kwargs or {}, where)
+        """Return the generator of this request (built once per request): it makes new tokens,
+        and says whether they are short codes. Override to vary it per request."""
+        if self._token_generator is None:
+            if self.token_generator_class is None:
+                self._token_generator = get_token_generator()
+            else:
+                where = self.where("token_generator_class")
+                cls = import_from_setting(self.token_generator_class, where)
+                kwargs = self.token_generator_kwargs or {}
+                self._token_generator = build_token_generator(cls, kwargs, where)
+        return self._token_generator
 
     # -- users ---------------------------------------------------------------------------------
 
