@@ -97,22 +97,28 @@ def build_reset_url(key: str, user: Any = None, request: Any = None) -> str:
     return builder.replace(PLACEHOLDER, quote(key, safe=""))
 
 
-def get_email_context(reset_password_token: ResetTokenLike, request: Any = None) -> dict[str, Any]:
-    """Return the context of the three link templates. ``request`` is passed to a callable
-    ``RESET_URL``."""
+def token_context(reset_password_token: ResetTokenLike, receiver: str) -> dict[str, Any]:
+    """What every template about a fresh token shows: the user, the address, the expiry, and
+    the raw ``key`` (only a token fresh from the store carries it: stores keep digests)."""
     user = reset_password_token.user
-    key = reset_password_token.key
-    if not key:
-        # Only a token fresh from the store carries its raw key (stores keep digests).
-        raise ValueError("send_reset_email needs a newly issued token, with its raw .key")
+    if not reset_password_token.key:
+        raise ValueError(f"{receiver} needs a newly issued token, with its raw .key")
     return {
         "user": user,
         "username": user.get_username(),
         "email": email_of(user),
-        "token": key,
-        "reset_url": build_reset_url(key, user, request),
         "expires_at": reset_password_token.expires_at,
     }
+
+
+def get_email_context(reset_password_token: ResetTokenLike, request: Any = None) -> dict[str, Any]:
+    """Return the context of the three link templates. ``request`` is passed to a callable
+    ``RESET_URL``."""
+    context = token_context(reset_password_token, "send_reset_email")
+    key = str(reset_password_token.key)
+    context["token"] = key
+    context["reset_url"] = build_reset_url(key, context["user"], request)
+    return context
 
 
 def send_reset_email(
@@ -135,17 +141,9 @@ def send_reset_email(
 
 def get_code_email_context(reset_password_token: ResetTokenLike) -> dict[str, Any]:
     """Return the context of the three code templates."""
-    user = reset_password_token.user
-    code = reset_password_token.key
-    if not code:
-        raise ValueError("send_code_email needs a newly issued code, with its raw .key")
-    return {
-        "user": user,
-        "username": user.get_username(),
-        "email": email_of(user),
-        "code": code,
-        "expires_at": reset_password_token.expires_at,
-    }
+    context = token_context(reset_password_token, "send_code_email")
+    context["code"] = reset_password_token.key
+    return context
 
 
 def send_code_email(
