@@ -4,6 +4,10 @@
 #   make test           the test suite on SQLite (auth.User, then a UUID-keyed custom user)
 #   make lint           ruff (lint + format check) and mypy
 #   make test-services  the suite on PostgreSQL+Redis and on MariaDB+Redis
+#   make test-replicas  the replica tests: reads routed to a lagging second database (SQLite, PostgreSQL)
+#   make test-pgbouncer endpoints, store contract, races and replicas through PgBouncer (transaction mode)
+#   make test-redis-store  the native Redis token store on one Redis, a Cluster and Sentinel
+#   make test-redis-replica  the cache store and counters with a real Redis replica
 #   make compat         the Django/DRF/Python compatibility matrix (nox)
 #   make schemathesis   the demo under a real server, fuzzed against its OpenAPI schema
 #   make browser-test   the demo's reset page in headless Chromium (Playwright)
@@ -17,6 +21,9 @@
 #   make attack         burst each shipped limit with 64 simultaneous requests (attack-quick: 3 rounds)
 #   make e2e            the issuing work on real task workers (django-tasks-db, RQ)
 #   make bench          resetkit beside upstream: round trips, throughput, cleanup (BENCH_ARGS=--quick)
+#   make bench-stores   the token stores side by side: round trips, throughput, Redis memory (STORES_ARGS=--quick)
+#   make bench-nodes    two app nodes against one, sharing PostgreSQL and Redis (NODES_ARGS=--quick)
+#   make diagrams       redraw docs/img/deployment.png from docs/img/deployment.dot (Graphviz)
 #   make clean          remove every generated file, the virtualenv included
 #
 # Everything runs in ./.venv, created from $(PYTHON) on first use and refreshed whenever
@@ -39,6 +46,8 @@ PG_TEST_NAME      ?= test_resetkit_pg
 MARIADB_TEST_NAME ?= test_resetkit_mariadb
 PG_REDIS_URL      ?= redis://127.0.0.1:6379/2
 MARIADB_REDIS_URL ?= redis://127.0.0.1:6379/3
+PGBOUNCER_TEST_NAME  ?= test_resetkit_pgbouncer
+REPLICA_PG_TEST_NAME ?= test_resetkit_replica
 
 # Extra arguments for pytest and nox, e.g. `make test PYTEST_ARGS="-k confirm"`.
 PYTEST_ARGS ?=
@@ -52,11 +61,12 @@ CHROMIUM ?= /usr/bin/chromium
 .DEFAULT_GOAL := help
 
 .PHONY: help venv services-venv demo test lint test-services test-postgres test-mariadb \
+        test-replicas test-pgbouncer test-redis-store test-redis-replica \
         compat schemathesis browser-test check-translations docs check-migrations wheel-smoke \
-        race timing timing-quick attack attack-quick e2e bench clean
+        race timing timing-quick attack attack-quick e2e bench bench-stores bench-nodes diagrams clean
 
 help:
-	@sed -n '3,21p' Makefile | sed 's/^# *//'
+	@sed -n '3,28p' Makefile | sed 's/^# *//'
 
 # --- environment -------------------------------------------------------------------------
 
@@ -115,6 +125,63 @@ test-mariadb: $(SERVICES_STAMP)
 	RESETKIT_TEST_DB=mariadb RESETKIT_TEST_CACHE=redis RESETKIT_TEST_USER_MODEL=auth \
 	RESETKIT_MARIADB_TEST_NAME=$(MARIADB_TEST_NAME) RESETKIT_REDIS_URL=$(MARIADB_REDIS_URL) \
 		$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# Reads routed to a replica that lags (tests/replicas/): a second real database that holds the
+# users but never sees later writes; request, validate and confirm must work at once.
+test-replicas: $(SERVICES_STAMP)
+	RESETKIT_TEST_REPLICA=1 RESETKIT_TEST_DB=sqlite RESETKIT_TEST_CACHE=locmem \
+		$(BIN)/pytest -q tests/replicas $(PYTEST_ARGS)
+	RESETKIT_TEST_REPLICA=1 RESETKIT_TEST_DB=postgres RESETKIT_TEST_CACHE=locmem \
+	RESETKIT_PG_TEST_NAME=$(REPLICA_PG_TEST_NAME) \
+		$(BIN)/pytest -q tests/replicas $(PYTEST_ARGS)
+
+# PgBouncer in transaction mode (.ci/pgbouncer.sh: 127.0.0.1:6432, Debian's pgbouncer package)
+# in front of PostgreSQL: the endpoint suite, the store contract, the races and the replicas.
+test-pgbouncer: $(SERVICES_STAMP)
+	@trap '.ci/pgbouncer.sh stop' EXIT; .ci/pgbouncer.sh start || exit 1; status=0; \
+	RESETKIT_TEST_DB=postgres RESETKIT_TEST_CACHE=locmem RESETKIT_PG_PORT=6432 \
+	RESETKIT_PG_TEST_NAME=$(PGBOUNCER_TEST_NAME) \
+		$(BIN)/pytest -q tests/test_endpoints.py tests/backends tests/security tests/replicas \
+		tests/test_cleanup_command.py $(PYTEST_ARGS) || status=1; \
+	RESETKIT_TEST_REPLICA=1 RESETKIT_TEST_DB=postgres RESETKIT_TEST_CACHE=locmem \
+	RESETKIT_PG_PORT=6432 RESETKIT_PG_TEST_NAME=$(PGBOUNCER_TEST_NAME) \
+		$(BIN)/pytest -q tests/replicas $(PYTEST_ARGS) || status=1; \
+	exit $$status
+
+# resetkit.backends.redis.RedisTokenStore on PostgreSQL and three Redis setups, started here and
+# stopped however the run ends: one Redis (database REDIS_STORE_URL), a three-master Cluster
+# (.ci/redis-cluster.sh: 127.0.0.1:7000-7002) and a master with its replica under a Sentinel
+# (.ci/redis-sentinel.sh: 7003, 7004, 7005). Every test named for Redis: the store contract, one
+# round trip per step, the races (two tokens of one user reset at once; 32 confirms of one
+# token: exactly one wins), a Sentinel failover, and every test that runs once per store (the
+# store_kind fixture) with this store added. An unreachable setup fails the run.
+REDIS_STORE_URL          ?= redis://127.0.0.1:6379/6
+REDIS_STORE_PG_TEST_NAME ?= test_resetkit_redis_store
+
+test-redis-store: $(SERVICES_STAMP)
+	@set -eu; \
+	trap '.ci/redis-cluster.sh stop; .ci/redis-sentinel.sh stop' EXIT; \
+	.ci/redis-cluster.sh start; \
+	.ci/redis-sentinel.sh start; \
+	export RESETKIT_TEST_DB=postgres RESETKIT_TEST_CACHE=locmem RESETKIT_TEST_USER_MODEL=auth \
+		RESETKIT_PG_TEST_NAME=$(REDIS_STORE_PG_TEST_NAME) \
+		RESETKIT_TEST_REDIS_STORE_URL=$(REDIS_STORE_URL) \
+		RESETKIT_TEST_REDIS_CLUSTER=127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002 \
+		RESETKIT_TEST_REDIS_SENTINEL=127.0.0.1:7005; \
+	$(BIN)/pytest -q -k redis $(PYTEST_ARGS)
+
+# Django's RedisCache on a primary and a real replica (tests/replicas/test_redis_replica.py):
+# the replica (127.0.0.1:6380) is cut off from the primary mid-test so it serves stale data;
+# every read resetkit decides on must still come from the primary. Started and stopped here.
+REPLICA_CACHE_REDIS_URL ?= redis://127.0.0.1:6379/7
+REDIS_REPLICA_URL       ?= redis://127.0.0.1:6380
+
+test-redis-replica: $(DEV_STAMP)
+	.ci/redis-replica.sh start
+	RESETKIT_TEST_DB=sqlite RESETKIT_TEST_CACHE=redis RESETKIT_REDIS_URL=$(REPLICA_CACHE_REDIS_URL) \
+	RESETKIT_TEST_REDIS_REPLICA=$(REDIS_REPLICA_URL) \
+		$(BIN)/pytest -q tests/replicas/test_redis_replica.py tests/backends/test_cache_commands.py \
+		$(PYTEST_ARGS); status=$$?; .ci/redis-replica.sh stop; exit $$status
 
 compat: $(DEV_STAMP)
 	$(BIN)/nox $(NOX_ARGS)
@@ -192,6 +259,14 @@ $(DOCS_STAMP): pyproject.toml | $(BIN)/python
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
+# --- diagrams ----------------------------------------------------------------------------
+
+# docs/img/deployment.png (docs/deployment.md) from its Graphviz source. Needs dot (Debian's
+# graphviz package); the same Graphviz version redraws it byte for byte.
+diagrams:
+	@command -v dot >/dev/null || { echo "diagrams needs Graphviz's dot: install Debian's graphviz package" >&2; exit 1; }
+	dot -Tpng docs/img/deployment.dot -o docs/img/deployment.png
+
 # --- packaging ---------------------------------------------------------------------------
 
 # The models of resetkit (and of the test apps) against the committed migrations: a model
@@ -237,16 +312,16 @@ race: $(BENCH_STAMP)
 		--redis-url $(BENCH_REDIS_URL) $(RACE_ARGS)
 
 # Time to the last byte, to the server's close, and the next request's answer, under gunicorn
-# sync and gthread (one worker each): django-rest-passwordreset 1.6.0 (installed into
+# sync and gthread and uvicorn (one worker each): django-rest-passwordreset 1.6.0 (installed into
 # .bench/venv-upstream on first use), resetkit with the thread executor and with the tasks executor
 # (django-tasks-db and a real db_worker), each e-mailing through SMTP to a local sink; 200
-# requests per class in each cell, about 5 minutes. Fails if a resetkit cell's accuracy is above
-# 55% with a Mann-Whitney p below 0.01/12, or if an e-mail is missing.
+# requests per class in each cell, about 8 minutes. Fails if a resetkit cell's accuracy is above
+# 55% with a Mann-Whitney p below 0.01/18, or if an e-mail is missing.
 timing: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.timing_oracle --alpha 0.01 --db-prefix $(BENCH_DB_PREFIX) \
 		--redis-url $(BENCH_REDIS_URL) $(TIMING_ARGS)
 
-# The same with 60 requests per class and cell, about 2 minutes: for CI, catches large leaks.
+# The same with 60 requests per class and cell, about 4 minutes: for CI, catches large leaks.
 timing-quick: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.timing_oracle --quick --alpha 0.01 \
 		--db-prefix $(BENCH_DB_PREFIX) --redis-url $(BENCH_REDIS_URL) $(TIMING_ARGS)
@@ -274,7 +349,10 @@ attack-quick: $(BENCH_STAMP)
 
 # The issuing work on real task workers (tests/e2e/): per backend (django-tasks-db, django-tasks-rq)
 # a scratch PostgreSQL database, gunicorn, db_worker / rqworker and a local SMTP sink; request,
-# e-mail, validate, confirm. Unreachable PostgreSQL or Redis fails it, never skips it.
+# e-mail, validate, confirm. The thread executor under runserver, gunicorn and uvicorn, the demo's
+# reset page included; two gunicorn nodes with a db_worker each on one database and one Redis
+# cache (tokens, throttles and the account budget shared across nodes). Unreachable PostgreSQL
+# or Redis fails it, never skips it.
 E2E_REDIS_URL ?= redis://127.0.0.1:6379/11
 
 e2e: $(BENCH_STAMP)
@@ -295,6 +373,28 @@ bench: $(BENCH_STAMP)
 	@case ",$(BENCH_ARGS)," in *--only*) ;; *) command -v wrk >/dev/null || { \
 		echo "bench needs wrk for its throughput section: install Debian's wrk package" >&2; exit 1; } ;; esac
 	BENCH_REDIS_URL=$(BENCH_PERF_REDIS_URL) $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# The token stores side by side (benchmarks/stores.py): database and Redis round trips per step,
+# validate and confirm throughput through gunicorn + wrk in interleaved rounds, Redis memory per
+# outstanding token; the ORM store, the cache store, the native Redis store and
+# django-rest-passwordreset 1.6.0. Creates and drops PostgreSQL databases bench_stores_*, FLUSHES
+# Redis database BENCH_STORES_REDIS_URL (its own); writes .bench/stores.json. STORES_ARGS=--quick
+# takes about 6 minutes; --cluster adds the native store on a three-master Redis Cluster on ports
+# 7100-7102 (started and stopped through .ci/redis-cluster.sh), or on RESETKIT_BENCH_REDIS_CLUSTER.
+STORES_ARGS            ?=
+NODES_ARGS             ?=
+BENCH_STORES_REDIS_URL ?= redis://127.0.0.1:6379/14
+
+bench-stores: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || { echo "bench-stores needs wrk: install Debian's wrk package" >&2; exit 1; }
+	$(BIN)/python -m benchmarks.stores --redis-url $(BENCH_STORES_REDIS_URL) $(STORES_ARGS)
+
+# Two gunicorn nodes with half the workers each against one node, sharing PostgreSQL and Redis
+# (benchmarks/nodes.py): request, validate and confirm throughput, two wrk processes in both
+# set-ups. NODES_ARGS=--quick takes about 6 minutes; --store orm|cache|redis.
+bench-nodes: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || { echo "bench-nodes needs wrk: install Debian's wrk package" >&2; exit 1; }
+	$(BIN)/python -m benchmarks.nodes --redis-url $(BENCH_STORES_REDIS_URL) $(NODES_ARGS)
 
 # --- housekeeping ------------------------------------------------------------------------
 

@@ -1,15 +1,19 @@
 """Measurements taken inside one implementation's virtualenv, in-process.
 
-``run.py`` starts this module with the implementation's interpreter, the generated project on
-``PYTHONPATH`` and ``BENCH_IMPL`` / ``BENCH_STORE`` / ``BENCH_DB_*`` set; it prints one JSON
-document on its last line. It never imports resetkit when measuring upstream, and the other way
-round, except through :class:`Impl`, which hides the two models' differences (table, key
-column, how a token with a known key is made).
+``run.py`` (and ``stores.py``, ``nodes.py``) start this module with the implementation's
+interpreter, the generated project on ``PYTHONPATH`` and ``BENCH_IMPL`` / ``BENCH_STORE`` /
+``BENCH_DB_*`` set; it prints one JSON document on its last line. ``tokens`` issues the known
+tokens a load test spends, through the configured store; ``memory`` measures what they take.
+It never imports resetkit when measuring upstream, and the other way round, except through
+:class:`Impl`, which hides the two models' differences (table, key column, how a token with a
+known key is made).
 
 Round trips are counted exactly on PostgreSQL: libpq's protocol trace (``PQtrace``) records
 every message, and each exchange ends with the server's ``ReadyForQuery``, BEGIN and COMMIT
 included. SQLite has no network; its count is statements plus a BEGIN and a COMMIT per
-transaction. Redis commands are read from ``MONITOR``, filtered on the benchmark's database.
+transaction. Redis commands are read from ``MONITOR``, filtered on the benchmark's database
+(the commands a Lua script runs are counted apart: they cost no round trip); Redis round trips
+are counted in the client, one per command (or pipeline) redis-py sends.
 """
 
 from __future__ import annotations
@@ -169,6 +173,8 @@ class RedisMonitor:
         self.address = (url.hostname or "127.0.0.1", url.port or 6379)
         self.db = int((url.path or "/0").strip("/") or 0)
         self.commands: list[str] = []
+        #: Commands run by server-side scripts (``[db lua]``): no round trip of their own.
+        self.script_commands: list[str] = []
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -188,7 +194,7 @@ class RedisMonitor:
             self._thread.join(5)
 
     def _watch(self) -> None:
-        pattern = re.compile(rf'^\+[\d.]+ \[{self.db} [^\]]+\] "(\w+)"')
+        pattern = re.compile(rf'^\+[\d.]+ \[{self.db} ([^\]]+)\] "(\w+)"')
         with socket.create_connection(self.address, timeout=0.2) as sock:
             sock.sendall(b"MONITOR\r\n")
             buffer = b""
@@ -207,8 +213,41 @@ class RedisMonitor:
                 *lines, buffer = buffer.split(b"\r\n")
                 for line in lines:
                     match = pattern.match(line.decode("utf-8", "replace"))
-                    if match and match.group(1).upper() not in {"SELECT", "CLIENT", "HELLO"}:
-                        self.commands.append(match.group(1).upper())
+                    if not match:
+                        continue
+                    source, command = match.group(1), match.group(2).upper()
+                    if source == "lua":
+                        self.script_commands.append(command)
+                    elif command not in {"SELECT", "CLIENT", "HELLO"}:
+                        self.commands.append(command)
+
+
+class RedisRoundTrips:
+    """Count what redis-py sends, in this process: one send is one round trip (a command, a
+    pipeline or a transaction), whichever client sends it (the cache's, a store's own)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> RedisRoundTrips:
+        from redis.connection import AbstractConnection
+
+        real = AbstractConnection.send_packed_command
+
+        def send_packed_command(conn: Any, *args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.count += 1
+            return real(conn, *args, **kwargs)
+
+        self._real = real
+        setattr(AbstractConnection, "send_packed_command", send_packed_command)  # noqa: B010
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from redis.connection import AbstractConnection
+
+        setattr(AbstractConnection, "send_packed_command", self._real)  # noqa: B010
 
 
 @contextmanager
@@ -237,7 +276,11 @@ def counted() -> Iterator[dict[str, Any]]:
         pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
     connection.commit, connection.rollback = commit, rollback
     try:
-        with RedisMonitor() as monitor, CaptureQueriesContext(connection) as queries:
+        with (
+            RedisMonitor() as monitor,
+            RedisRoundTrips() as trips,
+            CaptureQueriesContext(connection) as queries,
+        ):
             yield result
     finally:
         del connection.commit, connection.rollback
@@ -259,6 +302,8 @@ def counted() -> Iterator[dict[str, Any]]:
         result["round_trips"] = len(work) + 2 * transactions[0] + 2 * result["savepoints"]
     result["redis"] = len(monitor.commands)
     result["redis_commands"] = dict(Counter(monitor.commands))
+    result["redis_round_trips"] = trips.count
+    result["redis_script_commands"] = len(monitor.script_commands)
 
 
 def post(client: Client, url: str, body: dict[str, str]) -> int:
@@ -291,8 +336,15 @@ def cmd_queries(args: argparse.Namespace) -> dict[str, Any]:
         "confirm valid": (CONFIRM, {"token": key_for(0), "password": NEW_PASSWORD}, 200, True),
         "confirm unknown": (CONFIRM, {"token": key_for(-1), "password": NEW_PASSWORD}, 404, True),
     }
+    if args.cases:
+        unknown = set(args.cases.split(",")) - set(cases)
+        if unknown:
+            raise SystemExit(f"unknown case(s): {', '.join(sorted(unknown))}")
+        cases = {name: case for name, case in cases.items() if name in args.cases.split(",")}
     results = {}
-    for name, (url, body, expected, needs_token) in cases.items():
+    # Each case twice, counting the second: whatever is paid once per process (a server-side
+    # script loaded after a NOSCRIPT, a first import) stays out of the counts.
+    for name, (url, body, expected, needs_token) in [*cases.items(), *cases.items()]:
         alice = reset_state(impl)
         if needs_token:
             impl.create_token(alice, key_for(0))
@@ -485,6 +537,86 @@ def cmd_redis_memory(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def cmd_tokens(args: argparse.Namespace) -> dict[str, Any]:
+    """A token with the known key of each user ``--first`` .. ``--first + --count - 1``: the
+    tokens a load test validates or confirms, made through the configured store."""
+    from django.db import transaction
+
+    impl = Impl()
+    users = get_user_model().objects.filter(
+        username__in=[f"user{n}" for n in range(args.first, args.first + args.count)]
+    )
+    by_name = {user.username: user for user in users}
+    if len(by_name) != args.count:
+        raise RuntimeError(f"{args.count - len(by_name)} of those users do not exist")
+    with transaction.atomic():  # one commit, not one per row (the ORM stores)
+        for n in range(args.first, args.first + args.count):
+            impl.create_token(by_name[f"user{n}"], key_for(n))
+    return {"first": args.first, "count": args.count}
+
+
+def redis_key_sizes(client: Any) -> dict[bytes, int]:
+    """``{key: MEMORY USAGE}`` of every key in the client's database."""
+    keys = list(client.scan_iter(count=1000))
+    sizes: dict[bytes, int | None] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        pipe = client.pipeline(transaction=False)
+        for key in chunk:
+            pipe.memory_usage(key, samples=0)
+        sizes.update(zip(chunk, pipe.execute(), strict=True))
+    return {key: int(size) for key, size in sizes.items() if size is not None}
+
+
+def cmd_memory(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``--count`` outstanding tokens (users ``--first`` ...) take, through the configured
+    store: the Redis keys they add (the sum of their MEMORY USAGE, and the instance's
+    ``used_memory`` delta, which other clients of a shared server disturb) and, on
+    PostgreSQL, the token table's growth. The Redis database must hold nothing else that
+    grows meanwhile."""
+    import redis
+
+    impl = Impl()
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    before_keys = redis_key_sizes(client)
+    before_used = int(client.info("memory")["used_memory"])
+    before_table = table_bytes(impl)
+    cmd_tokens(args)
+    after_used = int(client.info("memory")["used_memory"])
+    after_keys = redis_key_sizes(client)
+    after_table = table_bytes(impl)
+    client.close()
+    new = {key: size for key, size in after_keys.items() if key not in before_keys}
+    grown = sum(size - before_keys[key] for key, size in after_keys.items() if key in before_keys)
+    # By kind: the key without its last part (a digest, a user's pk).
+    kinds: Counter[str] = Counter()
+    for key, size in new.items():
+        kinds[key.decode("utf-8", "replace").rpartition(":")[0] or "(other)"] += size
+    return {
+        "tokens": args.count,
+        "redis_keys_per_token": len(new) / args.count,
+        "redis_bytes_per_token": (sum(new.values()) + grown) / args.count,
+        "redis_used_memory_per_token": (after_used - before_used) / args.count,
+        "redis_bytes_per_token_by_kind": {
+            kind: size / args.count for kind, size in sorted(kinds.items())
+        },
+        "table_bytes_per_token": (
+            None
+            if before_table is None or after_table is None
+            else (after_table - before_table) / args.count
+        ),
+    }
+
+
+def table_bytes(impl: Impl) -> int | None:
+    """The token table's size with its indexes and TOAST (PostgreSQL only)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_total_relation_size(%s)", [impl.table])
+        return int(cursor.fetchone()[0])
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "setup": cmd_setup,
     "queries": cmd_queries,
@@ -493,6 +625,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "load": cmd_load,
     "count": cmd_count,
     "redis-memory": cmd_redis_memory,
+    "tokens": cmd_tokens,
+    "memory": cmd_memory,
 }
 
 
@@ -507,6 +641,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--expired", type=int, default=100_000)
     parser.add_argument("--fresh", type=int, default=10_000)
+    parser.add_argument("--first", type=int, default=1, help="tokens, memory: the first user")
+    parser.add_argument("--count", type=int, default=1000, help="tokens, memory: how many")
+    parser.add_argument("--cases", default="", help="queries: comma-separated cases (all)")
     args = parser.parse_args()
     result = COMMANDS[args.command](args)
     sys.stdout.write("\n" + json.dumps(result) + "\n")

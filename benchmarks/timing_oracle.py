@@ -2,8 +2,8 @@
 
 The request endpoint (``POST /api/password_reset/``) answers alike for every address; the
 question is whether anything a client can time depends on the account. This script serves,
-side by side under gunicorn on PostgreSQL, each with a receiver that e-mails the reset link
-through Django's SMTP backend to a local SMTP sink (aiosmtpd) that counts the mails:
+side by side under gunicorn and uvicorn on PostgreSQL, each with a receiver that e-mails the
+reset link through Django's SMTP backend to a local SMTP sink (aiosmtpd) that counts the mails:
 
 * django-rest-passwordreset 1.6.0, installed from PyPI into ``.bench/venv-upstream``, in the
   project ``benchmarks/site.py`` writes: it looks up, issues and e-mails before answering
@@ -14,9 +14,10 @@ through Django's SMTP backend to a local SMTP sink (aiosmtpd) that counts the ma
   backend (``django_tasks_db``) on the same PostgreSQL database, and run by a real
   ``manage.py db_worker`` process (``BENCH_EXECUTOR=tasks``, ``--worker-interval``).
 
-Each project runs two servers, one per gunicorn worker class, each with ONE worker process,
-so that every probe reaches the process that did (or handed off) the work: ``sync`` (one
-connection at a time, never kept alive) and ``gthread`` (``--threads`` threads, keep-alive).
+Each project runs three servers, each with ONE worker process, so that every probe reaches the
+process that did (or handed off) the work: gunicorn ``sync`` (one connection at a time, never
+kept alive), gunicorn ``gthread`` (``--threads`` threads, keep-alive) and ``uvicorn`` (ASGI:
+Django's ``ASGIHandler`` on an event loop, the views on its thread, keep-alive).
 
 Three observables, for an existing account and for an unknown address:
 
@@ -24,10 +25,11 @@ Three observables, for an existing account and for an unknown address:
 2. ``server close``: the same request with ``Connection: close``, from opening the connection
    until the server closes it (the client reads until EOF after the body);
 3. ``next request``: the answer time of a second request sent right after the first answer's
-   last byte. With ``gthread`` it goes on the same kept-alive connection (timed from sending
-   it to its last byte). ``sync`` never keeps a connection alive, so there the client closes
-   the first connection and opens a new one to the same single-worker server at once (timed
-   from connecting to the last byte): the worker can only accept it when done with the first.
+   last byte. With ``gthread`` and ``uvicorn`` it goes on the same kept-alive connection
+   (timed from sending it to its last byte). ``sync`` never keeps a connection alive, so
+   there the client closes the first connection and opens a new one to the same
+   single-worker server at once (timed from connecting to the last byte): the worker can only
+   accept it when done with the first.
    The second request is the same whatever the first one asked: a validate of a fixed bogus
    token (a 404 in both packages). It is read-only (it queues no work and sends no mail, so
    the mail counts stay exact and the first request's work is the only work in flight), yet
@@ -37,7 +39,7 @@ Observables 1 and 3 come from the same requests (a plain keep-alive request, as 
 observable 2 from requests of their own. One run interleaves everything: each block holds,
 for every server, one request of each kind (existing, unknown) for each of the two request
 types, in a random order, with ``--pause`` between them. ``--requests`` blocks make that many
-requests per class in every cell (observable x worker class x project); ``--quick`` makes 60.
+requests per class in every cell (observable x server x project); ``--quick`` makes 60.
 Throttles and resetkit's account budget are off, so every request for the existing account
 really e-mails a token; after the warm-up and at the end the script waits until each sink has
 exactly that many mails (the thread executor runs a job after a random delay, 0.05 to 2 s by
@@ -48,8 +50,8 @@ and the held-out accuracy of the best threshold classifier ("slower than t means
 exists", or faster), by 10-fold cross-validation: 50% is chance. It exits 1 if a mail count is
 wrong or any resetkit accuracy (threads or tasks) is above ``--max-accuracy`` (55%), 2 if the
 set-up failed. Chance alone puts a cell above 55% now and then (it prints how often: with 200
-per class about 5% of cells, with 60 about 18%; with 12 resetkit cells a leak-free run then
-fails about half or nine times in ten). ``--alpha A`` fails a cell only if its p-value is also
+per class about 5% of cells, with 60 about 18%; with 18 resetkit cells a leak-free run then
+fails most of the time). ``--alpha A`` fails a cell only if its p-value is also
 below A / the number of resetkit cells, so that a leak-free run fails with probability at most
 A; CI runs want it.
 
@@ -61,8 +63,8 @@ Everything listens on and talks to 127.0.0.1; the scratch databases (``<prefix>_
 and the Redis keys under their names are removed, and every process started is stopped,
 however the run ends.
 
-    python benchmarks/timing_oracle.py --alpha 0.01          # full: 200 per class per cell, ~5 min
-    python benchmarks/timing_oracle.py --quick --alpha 0.01  # CI: 60 per class per cell, ~2 min
+    python benchmarks/timing_oracle.py --alpha 0.01          # full: 200 per class per cell, ~8 min
+    python benchmarks/timing_oracle.py --quick --alpha 0.01  # CI: 60 per class per cell, ~3 min
     python benchmarks/timing_oracle.py --inline --quick      # the control run
     python benchmarks/timing_oracle.py --executors threads --worker-classes gthread --json t.json
 """
@@ -122,7 +124,12 @@ CREATE_USER = (
 )
 
 KINDS = ("existing", "unknown")
-WORKER_CLASSES = ("sync", "gthread")
+#: The servers: gunicorn's two worker classes, and uvicorn (ASGI).
+WORKER_CLASSES = ("sync", "gthread", "uvicorn")
+#: The servers that keep a connection alive (the next request goes on the same connection).
+KEEP_ALIVE = ("gthread", "uvicorn")
+#: Django's ASGI application, built by uvicorn (``--factory``) with the process's settings.
+ASGI_FACTORY = "django.core.asgi:get_asgi_application"
 EXECUTORS = ("threads", "tasks")
 OBSERVABLES = {
     "last_byte": "last byte",
@@ -174,7 +181,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--worker-classes",
         default=",".join(WORKER_CLASSES),
-        help="gunicorn worker classes, comma-separated (sync,gthread)",
+        help="servers, comma-separated: gunicorn worker classes and uvicorn (sync,gthread,uvicorn)",
     )
     parser.add_argument("--markdown", action="store_true", help="also print Markdown tables")
     parser.add_argument("--json", type=Path, help="write every sample (seconds) to this file")
@@ -212,7 +219,7 @@ def split_choices(parser: argparse.ArgumentParser, value: str, allowed: Sequence
 
 @dataclass
 class Server:
-    """One gunicorn (one worker process) and what was measured against it."""
+    """One server (one worker process: gunicorn or uvicorn) and what was measured against it."""
 
     worker_class: str
     port: int
@@ -224,7 +231,7 @@ class Server:
 
 @dataclass
 class Project:
-    """One package and configuration: its database, its mail sink, a server per worker class."""
+    """One package and configuration: its database, its mail sink, a server per kind."""
 
     key: str  # "upstream", "threads", "tasks" or "inline"
     name: str
@@ -253,12 +260,16 @@ def start_servers(
     python: str = sys.executable,
     cwd: Path = REPO,
 ) -> None:
-    """One single-worker gunicorn per worker class, all started before any is waited for."""
+    """One single-worker server per kind (gunicorn's worker classes serving the WSGI ``app``,
+    uvicorn Django's ASGI application), all started before any is waited for."""
     for worker_class in args.worker_classes:
         port = free_port()
-        threads = 1 if worker_class == "sync" else args.threads
-        argv = gunicorn_argv(app, port, workers=1, threads=threads, worker_class=worker_class,
-                             python=python)  # fmt: skip
+        if worker_class == "uvicorn":
+            argv = uvicorn_argv(port, python)
+        else:
+            threads = 1 if worker_class == "sync" else args.threads
+            argv = gunicorn_argv(app, port, workers=1, threads=threads, worker_class=worker_class,
+                                 python=python)  # fmt: skip
         name = f"{project.key}-{worker_class}"
         project.logs[name] = stack.enter_context(background(argv, env=env, cwd=cwd, name=name)).log
         project.servers[worker_class] = Server(worker_class, port)
@@ -266,6 +277,32 @@ def start_servers(
         wait_until_answering(
             server.port, REQUEST_URL, b"{}", project.logs[f"{project.key}-{worker_class}"]
         )
+
+
+def uvicorn_argv(port: int, python: str) -> list[str]:
+    """uvicorn, one process (no supervisor), serving Django's ASGI application."""
+    return [
+        python, "-m", "uvicorn", ASGI_FACTORY, "--factory",
+        "--host", LOOPBACK, "--port", str(port),
+        "--lifespan", "off", "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+
+
+def with_uvicorn(python: str) -> str:
+    """``python`` (the upstream virtualenv's), with the uvicorn version this interpreter has
+    installed into it if missing: the servers differ by the package alone."""
+    import subprocess
+    from importlib.metadata import version
+
+    check = [python, "-c", "import uvicorn"]
+    if subprocess.run(check, capture_output=True, timeout=60, check=False).returncode == 0:
+        return python
+    pin = f"uvicorn=={version('uvicorn')}"
+    install = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", pin]
+    done = subprocess.run(install, capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode:
+        raise BenchmarkError(f"installing {pin} for upstream failed:\n{done.stdout}{done.stderr}")
+    return python
 
 
 @contextlib.contextmanager
@@ -308,6 +345,8 @@ def serve_resetkit(args: argparse.Namespace, workdir: Path, executor: str) -> It
 @contextlib.contextmanager
 def serve_upstream(args: argparse.Namespace, workdir: Path) -> Iterator[Project]:
     python = upstream_python()
+    if "uvicorn" in args.worker_classes:
+        python = with_uvicorn(python)
     db = Database("postgres", f"{args.db_prefix}_timing_upstream")
     smtp_port = free_port()
     project = Project("upstream", PROJECT_NAMES["upstream"], db, workdir / "upstream-mail.log")
@@ -440,7 +479,7 @@ def sample_close(server: Server, kind: str) -> tuple[float, float]:
 def sample_next(server: Server, kind: str) -> tuple[float, float]:
     """A plain (keep-alive) request, then the probe right after its last byte: seconds from
     opening the connection to the first answer's last byte, and the probe's answer time (on
-    the same connection with gthread; on a new one, opened at once, with sync)."""
+    the same connection with gthread and uvicorn; on a new one, opened at once, with sync)."""
     body = request_body(kind)
     start = time.perf_counter()
     conn = Connection(server.port)
@@ -449,9 +488,11 @@ def sample_next(server: Server, kind: str) -> tuple[float, float]:
         status, headers = conn.read_response()
         last_byte = time.perf_counter()
         kept_alive = headers.get("connection", "").lower() != "close"
-        if server.worker_class == "gthread":
+        if server.worker_class in KEEP_ALIVE:
             if not kept_alive:
-                raise BenchmarkError(f"port {server.port} (gthread) did not keep the connection")
+                raise BenchmarkError(
+                    f"port {server.port} ({server.worker_class}) did not keep the connection"
+                )
             probe_start = time.perf_counter()
             conn.send(VALIDATE_URL, PROBE_BODY, close=False)
         else:
@@ -634,7 +675,7 @@ def report(
                 medians = f"{cell.median_existing_ms:.2f} / {cell.median_unknown_ms:.2f} ms"
                 row += [f"{cell.accuracy:.1%}", medians]
             rows.append(row)
-    header = ["observable", "workers", *["accuracy", "median existing / unknown"] * len(groups)]
+    header = ["observable", "server", *["accuracy", "median existing / unknown"] * len(groups)]
     print_table(groups, header, rows, markdown)
     print()
     rows = [
@@ -643,7 +684,7 @@ def report(
         for observable, label in OBSERVABLES.items()
         for worker_class in args.worker_classes
     ]  # fmt: skip
-    print_table(groups, ["observable", "workers", *["M-W U p"] * len(groups)], rows, markdown)
+    print_table(groups, ["observable", "server", *["M-W U p"] * len(groups)], rows, markdown)
 
 
 def null_accuracies(per_class: int, seed: int, draws: int = 1000) -> np.ndarray:
@@ -710,11 +751,13 @@ def main() -> int:
     print()
     print(f"{args.requests} requests per class (existing, unknown) in every cell, interleaved; "
           f"pause {args.pause * 1000:.0f} ms; seed {args.seed}")  # fmt: skip
-    print(f"one gunicorn worker per server (sync; gthread with {args.threads} threads), "
-          f"PostgreSQL, SMTP to a local sink; db_worker --interval {args.worker_interval}; "
+    print(f"one worker per server (gunicorn sync; gthread with {args.threads} threads; "
+          f"uvicorn), PostgreSQL, SMTP to a local sink; "
+          f"db_worker --interval {args.worker_interval}; "
           f"{os.cpu_count()} CPUs, Python {platform.python_version()}")  # fmt: skip
     print("server close: Connection: close, until EOF. next request: a bogus-token validate "
-          "sent after the last byte (gthread: same connection; sync: a new one)")  # fmt: skip
+          "sent after the last byte (gthread, uvicorn: same connection; sync: a new one)"
+          )  # fmt: skip
     print()
     report(projects, cells, args, markdown=False)
     if args.markdown:

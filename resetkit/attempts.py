@@ -27,6 +27,7 @@ from django.utils import timezone
 from resetkit.counters import Hit, WindowCounter
 from resetkit.digests import salted_hmac_hexdigest
 from resetkit.identifiers import normalise_identifier
+from resetkit.redis_client import redis_primary
 
 __all__ = ["Attempt", "CodeAttempts", "CodeGuessBudget", "identifier_digest"]
 
@@ -103,7 +104,14 @@ class CodeAttempts:
 
     def revoked_since(self, attempt: Attempt) -> float | None:
         """When the identifier's codes were last revoked (a timestamp), or ``None``."""
-        stamp = self.counter.cache.get(self.revoked_key(attempt))
+        key = self.revoked_key(attempt)
+        # From the primary on Redis: a replica may not have the mark a moment-old revoke wrote.
+        primary = redis_primary(self.counter.cache)
+        if primary is not None:
+            (stored,) = primary.get_many_raw([key])
+            stamp = primary.loads(stored)
+        else:
+            stamp = self.counter.cache.get(key)
         return float(stamp) if stamp is not None else None
 
 

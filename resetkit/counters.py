@@ -19,7 +19,13 @@ Two windows are offered:
   ``limit`` events. So **no ``period``-long interval ever holds more than ``limit`` allowed
   events**; the price is that a slice is forgotten as a whole: a client may wait up to one
   slice (a sixtieth of the period) longer than an exact log would make it. Still one atomic
-  increment per event, plus one ``get_many`` (one ``MGET`` on Redis).
+  increment per event, plus one ``get_many`` (one ``MGET``).
+
+On Django's ``RedisCache`` an event costs **one round trip**: a Lua script increments the
+current slice, sets its expiry, sums the window and gives a refused event back, atomically, on
+the primary server (:mod:`resetkit.redis_client`; a replica could answer with a count that
+misses the latest events). Other caches take the portable path above (``add``, ``incr``,
+``get_many``, ``decr``), with the same answers.
 
 ``Hit.retry_after`` is the time until one more event would be allowed if nothing else happened:
 exact for both windows.
@@ -47,6 +53,7 @@ from django.core.cache import BaseCache, caches
 from django.utils import timezone
 
 from resetkit.exceptions import unavailable_on_outage
+from resetkit.redis_client import RedisPrimary, redis_primary, run_script
 
 __all__ = ["SLICES", "Hit", "WindowCounter"]
 
@@ -54,6 +61,34 @@ Window = Literal["fixed", "sliding"]
 
 #: Slices of a sliding window: a client waits at most ``period / SLICES`` longer than exact.
 SLICES = 60
+
+# KEYS: the current slice, then the others read beside it; ARGV: the limit, the expiry. Counts
+# one event and answers {allowed, own count, window total, the others' counts if refused}.
+_HIT_SCRIPT = """
+local own = redis.call('INCR', KEYS[1])
+if own == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+local total = own
+local counts = {}
+if #KEYS > 1 then
+  local found = redis.call('MGET', unpack(KEYS, 2))
+  for i = 1, #KEYS - 1 do
+    local n = tonumber(found[i]) or 0
+    if n < 0 then n = 0 end
+    counts[i] = n
+    total = total + n
+  end
+end
+if total <= tonumber(ARGV[1]) then return {1, own, total} end
+redis.call('DECR', KEYS[1])
+return {0, own, total, unpack(counts)}
+"""
+
+# Uncount one event of a slice that holds any.
+_GIVE_BACK_SCRIPT = """
+local n = tonumber(redis.call('GET', KEYS[1])) or 0
+if n ~= 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
 
 # Characters every cache backend accepts in a key (Memcached refuses spaces and control
 # characters); an ident with anything else, or a very long one, is hashed.
@@ -145,10 +180,21 @@ class WindowCounter:
             return []
         return [*range(number - self.slices, number), number + 1]
 
+    def _redis(self) -> RedisPrimary | None:
+        """The primary of a Django ``RedisCache`` holding plain integers, else ``None``."""
+        primary = redis_primary(self.cache)
+        return primary if primary is not None and primary.plain_integers else None
+
     def _counts(self, ident: str, numbers: list[int]) -> dict[int, int]:
         if not numbers:
             return {}
         keys = {self.key(ident, n): n for n in numbers}
+        primary = self._redis()
+        if primary is not None:
+            raw = primary.get_many_raw(list(keys))
+            return {
+                n: max(int(value), 0) for n, value in zip(keys.values(), raw, strict=True) if value
+            }
         found = self.cache.get_many(list(keys))
         return {keys[key]: max(int(value or 0), 0) for key, value in found.items()}
 
@@ -175,6 +221,9 @@ class WindowCounter:
     def _hit(self, ident: str) -> Hit:
         now = self._now()
         number, _progress = self._position(now)
+        primary = self._redis()
+        if primary is not None:
+            return self._hit_in_one_round_trip(primary, ident, now, number)
         key = self.key(ident, number)
         own = self._increment(key)
         counts = self._counts(ident, self._others(number))
@@ -184,6 +233,21 @@ class WindowCounter:
         self._give_back(key)
         counts[number] = own - 1
         return Hit(False, total - 1, self._retry_after(now, number, counts))
+
+    def _hit_in_one_round_trip(
+        self, primary: RedisPrimary, ident: str, now: float, number: int
+    ) -> Hit:
+        """:meth:`_hit` as one Lua script on the primary: the same answers in one round trip."""
+        others = self._others(number)
+        keys = primary.keys([self.key(ident, n) for n in (number, *others)])
+        allowed, own, total, *found = run_script(
+            primary, _HIT_SCRIPT, keys, [self.limit, self.timeout]
+        )
+        if allowed:
+            return Hit(True, int(total), 0.0, number)
+        counts = {n: int(count) for n, count in zip(others, found, strict=True)}
+        counts[number] = int(own) - 1
+        return Hit(False, int(total) - 1, self._retry_after(now, number, counts))
 
     def peek(self, ident: str) -> int:
         """The count in the window now, without counting anything."""
@@ -198,7 +262,10 @@ class WindowCounter:
             slice_number, _progress = self._position()
         key = self.key(ident, slice_number)
         with self._guard():
-            if self.cache.get(key):
+            primary = self._redis()
+            if primary is not None:
+                run_script(primary, _GIVE_BACK_SCRIPT, [primary.key(key)], [])
+            elif self.cache.get(key):
                 self._give_back(key)
 
     def reset(self, ident: str) -> bool:
@@ -206,6 +273,13 @@ class WindowCounter:
         number, _progress = self._position()
         keys = [self.key(ident, n) for n in (number, *self._others(number))]
         with self._guard():
+            primary = self._redis()
+            if primary is not None:
+                pipeline = primary.client.pipeline(transaction=False)
+                pipeline.mget(primary.keys(keys))
+                pipeline.delete(*primary.keys(keys))
+                raw, _deleted = pipeline.execute()
+                return any(int(value) for value in raw if value is not None)
             found = self.cache.get_many(keys)
             self.cache.delete_many(keys)
         return any(found.values())

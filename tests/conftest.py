@@ -6,6 +6,7 @@ test runs: a run that asked for PostgreSQL, MariaDB or Redis and cannot reach it
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,10 +24,16 @@ from resetkit.signals import (
     reset_password_token_created,
 )
 
-STORES = {
+STORES: dict[str, Any] = {
     "orm": "resetkit.backends.orm.ORMTokenStore",
     "cache": "resetkit.backends.cache.CacheTokenStore",
 }
+# The native Redis store joins when a run names its Redis (tests/backends/redis_targets.py).
+if os.environ.get("RESETKIT_TEST_REDIS_STORE_URL"):
+    STORES["redis"] = {
+        "CLASS": "resetkit.backends.redis.RedisTokenStore",
+        "OPTIONS": {"url": os.environ["RESETKIT_TEST_REDIS_STORE_URL"], "key_prefix": "resetkit"},
+    }
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -155,5 +162,10 @@ def resetkit_overrides(**values: Any) -> override_settings:
 @pytest.fixture(params=sorted(STORES))
 def store_kind(request: pytest.FixtureRequest) -> Iterator[str]:
     """Run the test once per token store, configured globally through ``RESETKIT``."""
+    if request.param == "redis":
+        from tests.backends.redis_targets import SINGLE
+
+        SINGLE.require()
+        SINGLE.clear("resetkit")
     with resetkit_overrides(TOKEN_STORE=STORES[request.param]):
         yield request.param

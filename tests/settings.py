@@ -4,13 +4,18 @@ The environment picks the real services a run talks to:
 
 * ``RESETKIT_TEST_DB``: ``sqlite`` (default), ``postgres`` or ``mariadb``;
 * ``RESETKIT_TEST_CACHE``: ``locmem`` (default) or ``redis``;
-* ``RESETKIT_TEST_USER_MODEL``: ``auth`` (default) or ``uuid`` (a custom user with a UUID key).
+* ``RESETKIT_TEST_USER_MODEL``: ``auth`` (default) or ``uuid`` (a custom user with a UUID key);
+* ``RESETKIT_TEST_REPLICA=1``: a second database, ``replica``, and a router that sends reads
+  there and writes to ``default`` (``tests/replicas/``);
+* ``RESETKIT_PG_PORT=6432`` or ``RESETKIT_PG_BOUNCER=1``: PostgreSQL through PgBouncer in
+  transaction mode (``.ci/pgbouncer.sh``), which needs server-side cursors off.
 
 A service asked for here and unreachable makes the run fail (see ``conftest.py``), never skip.
 """
 
 import os
 import tempfile
+from typing import Any
 
 SECRET_KEY = "resetkit-tests-not-secret-but-long-enough-for-hs256"
 DEBUG = False
@@ -63,6 +68,7 @@ DB_KIND = os.environ.get("RESETKIT_TEST_DB", "sqlite")
 CACHE_KIND = os.environ.get("RESETKIT_TEST_CACHE", "locmem")
 USER_MODEL_KIND = os.environ.get("RESETKIT_TEST_USER_MODEL", "auth")
 
+DATABASES: dict[str, dict[str, Any]]
 if DB_KIND == "postgres":
     DATABASES = {
         "default": {
@@ -106,6 +112,32 @@ elif DB_KIND == "sqlite":
     }
 else:
     raise RuntimeError(f"RESETKIT_TEST_DB={DB_KIND!r}: expected sqlite, postgres or mariadb")
+
+# PgBouncer in transaction mode hands each transaction whichever server connection is free: a
+# server-side cursor (a named cursor, kept between transactions) would be lost.
+PG_BOUNCER = DB_KIND == "postgres" and (
+    os.environ.get("RESETKIT_PG_BOUNCER") == "1" or DATABASES["default"]["PORT"] == "6432"
+)
+if PG_BOUNCER:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# A second real database that the router reads from and never writes to: it holds what a test
+# copies there (the users), and never the tokens written later, like a replica that lags.
+REPLICA = os.environ.get("RESETKIT_TEST_REPLICA") == "1"
+if REPLICA:
+    if DB_KIND == "mariadb":
+        raise RuntimeError("RESETKIT_TEST_REPLICA=1: runs on sqlite or postgres")
+    _primary = DATABASES["default"]
+    if DB_KIND == "sqlite":
+        _replica_test_name = os.path.join(
+            tempfile.gettempdir(), f"resetkit-test-{os.getpid()}-replica.sqlite3"
+        )
+    else:
+        _replica_test_name = os.environ.get(
+            "RESETKIT_PG_REPLICA_TEST_NAME", f"{_primary['TEST']['NAME']}_replica"
+        )
+    DATABASES["replica"] = {**_primary, "TEST": {"NAME": _replica_test_name}}
+    DATABASE_ROUTERS = ["tests.replicas.routers.PrimaryReplicaRouter"]
 
 if CACHE_KIND == "redis":
     CACHES = {

@@ -104,6 +104,8 @@ EXPECTED = {
     ("cache", "confirm valid"): 5,
     ("cache", "confirm unknown"): 0,
 }
+# The native Redis store: the same database work as the cache store.
+EXPECTED.update({("redis", case): EXPECTED["cache", case] for case in CASES})
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -6,11 +6,18 @@ in raw SQL, so neither Python memory nor ``post_delete`` receivers grow with the
 statement has a portable fallback for databases without ``DELETE ... RETURNING``. The
 statements live in :mod:`resetkit.backends.orm_sql`, the compiled lookup in
 :mod:`resetkit.backends.orm_lookup`; this module is the store's logic.
+
+Every read goes to the database the store writes to (``router.db_for_write``), never to a
+replica the router may pick for reads: a token issued a moment ago must be found, and one
+spent a moment ago must not be. Only the validate step may read a replica, when a project
+accepts the lag (``validate_reads_from_replica``).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, connections, router, transaction
@@ -37,6 +44,37 @@ class ORMTokenStore(BaseTokenStore):
 
     lists_tokens = True
 
+    def __init__(
+        self,
+        *,
+        lifetime: timedelta | None = None,
+        namespace: str = "",
+        validate_reads_from_replica: bool = False,
+        **options: Any,
+    ) -> None:
+        super().__init__(lifetime=lifetime, namespace=namespace, **options)
+        if not isinstance(validate_reads_from_replica, bool):
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: validate_reads_from_replica must be True or False, "
+                f"not {validate_reads_from_replica!r}."
+            )
+        #: Whether the validate step may look tokens up on the router's read database (a
+        #: replica): a token issued a moment ago may then answer 404 there until the replica
+        #: catches up. The confirm step always reads the primary.
+        self.validate_reads_from_replica = validate_reads_from_replica
+        self._reads_replica = False
+
+    def for_validation(self) -> ORMTokenStore:
+        """This store as the validate step reads with it: on the router's read database when
+        ``validate_reads_from_replica`` is on, else this very store (the primary)."""
+        if not self.validate_reads_from_replica:
+            return self
+        clone = copy.copy(self)
+        clone._reads_replica = True
+        return clone
+
     @property
     def model(self) -> Any:
         from resetkit.models import ResetPasswordToken
@@ -46,6 +84,18 @@ class ORMTokenStore(BaseTokenStore):
     def _db(self) -> tuple[str, BaseDatabaseWrapper]:
         using = router.db_for_write(self.model)
         return using, connections[using]
+
+    def database_alias(self) -> str:
+        """The database this store writes its rows to (``router.db_for_write``): a reset's
+        transaction must span it."""
+        return str(router.db_for_write(self.model))
+
+    def _read_db(self) -> str:
+        """Where tokens are looked up: the database written to, unless this is the validate
+        step's store with ``validate_reads_from_replica`` on."""
+        if self._reads_replica:
+            return str(router.db_for_read(self.model))
+        return self.database_alias()
 
     # -- issuing -------------------------------------------------------------------------------
 
@@ -88,7 +138,8 @@ class ORMTokenStore(BaseTokenStore):
                 try:
                     self._insert(token, using)
                 except IntegrityError as exc:
-                    if self.model._default_manager.filter(digest=digest).exists():
+                    rows = self.model._default_manager.db_manager(using or self.database_alias())
+                    if rows.filter(digest=digest).exists():
                         raise DuplicateTokenError(
                             "this key was issued concurrently; use another"
                         ) from exc
@@ -124,13 +175,12 @@ class ORMTokenStore(BaseTokenStore):
         """
         if not digests:
             return False
-        rows = list(
-            self.model._default_manager.filter(digest__in=digests).values_list("pk", "created_at")
-        )
+        manager = self.model._default_manager.db_manager(self.database_alias())
+        rows = list(manager.filter(digest__in=digests).values_list("pk", "created_at"))
         if any(not self.is_expired(created_at) for _, created_at in rows):
             raise DuplicateTokenError("this key is already outstanding; use another")
         if rows:
-            self.model._default_manager.filter(pk__in=[pk for pk, _ in rows]).delete()
+            manager.filter(pk__in=[pk for pk, _ in rows]).delete()
         return bool(rows)
 
     # -- reading -------------------------------------------------------------------------------
@@ -138,7 +188,7 @@ class ORMTokenStore(BaseTokenStore):
     @outage_boundary
     def get_token(self, key: str) -> Any:
         # One query: the user comes along, so eligibility checks cost nothing more.
-        found = find_tokens(self.model, router.db_for_read(self.model), self.lookup_digests(key))
+        found = find_tokens(self.model, self._read_db(), self.lookup_digests(key))
         return self._live_token(found, key)
 
     @outage_boundary
@@ -147,7 +197,7 @@ class ORMTokenStore(BaseTokenStore):
         # alone: another account's row is dropped before its user is loaded, so its code costs
         # what an unknown code costs. The users come already loaded.
         owners = {user.pk: user for user in users}
-        rows = self.model._default_manager.db_manager(router.db_for_read(self.model))
+        rows = self.model._default_manager.db_manager(self._read_db())
         found = [
             token
             for token in rows.filter(digest__in=self.lookup_digests(key))
@@ -164,7 +214,9 @@ class ORMTokenStore(BaseTokenStore):
             if self.is_expired(token.created_at) or not self.password_unchanged(
                 token.user, token.password_fingerprint
             ):
-                self.model._default_manager.filter(pk=token.pk).delete()
+                self.model._default_manager.db_manager(self.database_alias()).filter(
+                    pk=token.pk
+                ).delete()
             else:
                 live.append(token)
         # Two live rows for one key (old and new secret) can only come from issuers racing
@@ -219,7 +271,8 @@ class ORMTokenStore(BaseTokenStore):
 
     @outage_boundary
     def revoke_user_tokens(self, user: Any) -> None:
-        self.model._default_manager.filter(user=user).delete()
+        manager = self.model._default_manager.db_manager(self.database_alias())
+        manager.filter(user_id=user.pk).delete()
 
     # -- cleanup -------------------------------------------------------------------------------
 

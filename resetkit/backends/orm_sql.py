@@ -12,11 +12,10 @@ into Python and no ``pre_delete``/``post_delete`` receiver runs.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 __all__ = [
@@ -122,27 +121,41 @@ def delete_expired_pages(
     """PostgreSQL: delete the expired rows of each run of pages; yield each count.
 
     The statement takes no row locks before deleting, so a row that a reset holds makes
-    it wait. In autocommit it waits at most ``lock_timeout`` (the reset's transaction may
-    be waiting for a row this batch already deleted: without the timeout that is a
-    deadlock, and PostgreSQL might end the reset rather than the cleanup), then does that
-    run again skipping locked rows. Inside a transaction it always skips them.
+    it wait. In autocommit each run is a transaction of its own, in which the statement waits
+    at most ``lock_timeout`` (the reset's transaction may be waiting for a row this batch
+    already deleted: without the timeout that is a deadlock, and PostgreSQL might end the
+    reset rather than the cleanup), then does that run again skipping locked rows. Inside the
+    caller's transaction it always skips them.
 
     In autocommit the batches also commit without waiting for the disk
-    (``synchronous_commit = off``, for this session and only while they run): after a
-    crash the last batches may be undone, and the next cleanup deletes those rows again.
+    (``synchronous_commit = off``): after a crash the last batches may be undone, and the next
+    cleanup deletes those rows again. Both settings are ``SET LOCAL`` (``set_config(...,
+    true)``): they end with the batch's transaction, so no later statement of the connection
+    inherits them, which matters behind a pooler in transaction mode (PgBouncer), where the
+    next transaction on that server connection may be another client's.
     """
     names = table_names(model, connection)
     param = prep_created_at(model, cutoff, connection)
     fast = _PAGES_SQL.format(**names)
     careful = _PAGES_SKIP_LOCKED_SQL.format(**names)
-    autocommit = not connection.in_atomic_block
-    with connection.cursor() as cursor, _cleanup_session(cursor, autocommit):
+    if connection.in_atomic_block:
         for start, end in pages:
-            params = [f"({start},0)", f"({end},0)", param]
-            if not (autocommit and _execute_unless_locked(cursor, fast, params)):
+            with connection.cursor() as cursor:
+                cursor.execute(careful, [f"({start},0)", f"({end},0)", param])
+                deleted = cursor.rowcount
+            if deleted:
+                yield deleted
+        return
+    for start, end in pages:
+        params = [f"({start},0)", f"({end},0)", param]
+        # Counted inside, yielded once the batch is committed.
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(_CLEANUP_SETTINGS_SQL, [_CLEANUP_LOCK_TIMEOUT])
+            if not _execute_unless_locked(connection, cursor, fast, params):
                 cursor.execute(careful, params)
-            if cursor.rowcount:
-                yield cursor.rowcount
+            deleted = cursor.rowcount
+        if deleted:
+            yield deleted
 
 
 # Statements per vendor. Names are quoted by the backend; every value is a parameter, except
@@ -192,36 +205,20 @@ _PAGES_SKIP_LOCKED_SQL = (
 # How long a batch may wait for a row another transaction holds before it skips such rows:
 # far below PostgreSQL's deadlock_timeout (1s), so a reset waiting on the batch never loses.
 _CLEANUP_LOCK_TIMEOUT = "50ms"
-# The session's own values are read first and put back when the batches end.
-_SESSION_SETTINGS_SQL = (
-    "SELECT current_setting('lock_timeout'), current_setting('synchronous_commit'), "
-    "set_config('lock_timeout', %s, false), set_config('synchronous_commit', 'off', false)"
-)
-_RESTORE_SESSION_SETTINGS_SQL = (
-    "SELECT set_config('lock_timeout', %s, false), set_config('synchronous_commit', %s, false)"
+# For one batch's transaction only (``is_local``: the third argument of set_config).
+_CLEANUP_SETTINGS_SQL = (
+    "SELECT set_config('lock_timeout', %s, true), set_config('synchronous_commit', 'off', true)"
 )
 
 
-@contextmanager
-def _cleanup_session(cursor: Any, enabled: bool) -> Iterator[None]:
-    """While the batches run: a short ``lock_timeout`` and ``synchronous_commit = off`` for
-    this session, then its own values again. Only in autocommit (``enabled``): inside a
-    transaction the settings would outlive an error, and the caller's commit is theirs."""
-    if not enabled:
-        yield
-        return
-    cursor.execute(_SESSION_SETTINGS_SQL, [_CLEANUP_LOCK_TIMEOUT])
-    previous = cursor.fetchone()[:2]
+def _execute_unless_locked(
+    connection: BaseDatabaseWrapper, cursor: Any, sql: str, params: list[Any]
+) -> bool:
+    """Run ``sql`` under a savepoint; ``False`` if it gave up waiting for a row lock
+    (``lock_timeout``), the transaction still usable."""
     try:
-        yield
-    finally:
-        cursor.execute(_RESTORE_SESSION_SETTINGS_SQL, previous)
-
-
-def _execute_unless_locked(cursor: Any, sql: str, params: list[Any]) -> bool:
-    """Run ``sql``; ``False`` if it gave up waiting for a row lock (``lock_timeout``)."""
-    try:
-        cursor.execute(sql, params)
+        with transaction.atomic(using=connection.alias):
+            cursor.execute(sql, params)
     except OperationalError as exc:
         cause = exc.__cause__  # psycopg 3 names it sqlstate, psycopg2 pgcode
         if (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) != "55P03":

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 from django.contrib.auth import get_user_model
+from django.db import router
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
@@ -167,8 +168,14 @@ class PasswordResetFlow(ShortCodeHooks):
     # -- users ---------------------------------------------------------------------------------
 
     def get_user_queryset(self) -> QuerySet[Any]:
-        """Return the users this flow may find. Override to narrow it (e.g. one tenant)."""
-        return get_user_model()._default_manager.all()
+        """Return the users this flow may find. Override to narrow it (e.g. one tenant).
+
+        Read from the user model's write database (the primary), not a replica the router
+        may pick for reads: an account created or reactivated a moment ago can ask for a
+        reset at once, and each token records the password it was issued under, read fresh.
+        """
+        model = get_user_model()
+        return model._default_manager.db_manager(router.db_for_write(model)).all()
 
     def is_user_eligible(self, user: Any) -> bool:
         """Return whether ``user`` may reset now: active, and with a usable password unless
@@ -217,10 +224,29 @@ class PasswordResetFlow(ShortCodeHooks):
         A token of an ineligible user is kept: it works again if the account is reactivated
         before it expires.
         """
-        token = self.get_token_store().get_token(key)
+        token = self.get_lookup_store().get_token(key)
         if token is None or not self.is_user_eligible(token.user):
             self.token_not_found()
         return token
+
+    def get_lookup_store(self) -> BaseTokenStore:
+        """Return the store a presented long token is looked up in: the request's store,
+        which reads the primary, except on the validate step when the store offers a reader
+        that may lag (its ``for_validation()``: the ORM store's
+        ``validate_reads_from_replica``). Short codes are always read fresh: a 404 from a
+        lagging replica would cost an attempt of their budget."""
+        store = self.get_token_store()
+        step = getattr(self.view, "get_reset_step", None)
+        for_validation = getattr(store, "for_validation", None)
+        if (
+            callable(step)
+            and step() == "validate"
+            and callable(for_validation)
+            and not self.presents_short_codes()
+        ):
+            reader: BaseTokenStore = for_validation()
+            return reader
+        return store
 
     def token_not_found(self) -> NoReturn:
         """Raise the one answer for every unusable token. Override to change its body."""

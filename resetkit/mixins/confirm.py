@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import router, transaction
+from django.db import router
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from resetkit.backends import BaseTokenStore, ResetTokenLike
 from resetkit.events import loggable_pk
 from resetkit.exceptions import StoreUnavailable
-from resetkit.locking import lock_user_row
+from resetkit.locking import lock_user_row, reset_transaction
 from resetkit.mixins.base import ResetStepMixin
 from resetkit.revokers import get_post_reset_revokers
 from resetkit.signals import post_password_reset, pre_password_reset
@@ -66,7 +66,8 @@ class PasswordConfirmMixin(ResetStepMixin):
     def perform_reset(self, token: ResetTokenLike, password: str) -> None:
         """Set the password if it is still the one ``token`` was issued under; all or nothing.
 
-        In one transaction on the user model's database:
+        In one transaction on the user model's database (and one on the store's database when
+        that is another, :func:`~resetkit.locking.reset_transaction`):
 
         1. lock the user's row and read it afresh (:meth:`lock_user`); unless its password is
            still the one the token was issued under and the user is still eligible, the
@@ -91,7 +92,7 @@ class PasswordConfirmMixin(ResetStepMixin):
         flow = self.get_flow()
         store = flow.get_token_store()
         using = router.db_for_write(type(token.user))
-        with transaction.atomic(using=using):
+        with reset_transaction(using, store):
             user = self.lock_user(token.user, using)
             if (
                 user is None

@@ -19,7 +19,7 @@ from resetkit.backends.cache import compact_digest
 from resetkit.digests import token_digest
 from resetkit.generators import get_token_generator
 from tests.backends.raw import decoded_values, leaks_in_value, raw_cache_entries, raw_token_rows
-from tests.conftest import resetkit_overrides
+from tests.conftest import STORES, resetkit_overrides
 
 pytestmark = pytest.mark.django_db
 
@@ -50,11 +50,22 @@ def fixed_world(time_machine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("resetkit.generators.numeric.secrets", FixedSecrets)
 
 
+def raw_entries() -> dict[str, bytes]:
+    """Every cache entry, and every key of the native Redis store when it is configured."""
+    entries = raw_cache_entries()
+    if "redis" in STORES:
+        from tests.backends.redis_targets import SINGLE
+
+        client = SINGLE.client()
+        entries.update({k.decode("latin-1"): client.get(k) for k in SINGLE.keys("resetkit")})
+    return entries
+
+
 def search_everything(keys: list[str]) -> list[str]:
     """Where any of ``keys`` shows up at rest, as readable locations."""
     hits = []
     rows = raw_token_rows()
-    entries = raw_cache_entries()
+    entries = raw_entries()
     for key in keys:
         for n, row in enumerate(rows):
             hits += [f"row {n} column {c}" for c, v in row.items() if leaks_in_value(key, v)]
@@ -98,7 +109,8 @@ def test_no_raw_token_at_rest(
     else:
         assert raw_token_rows() == []
         compact = {compact_digest(d) for d in digests}
-        assert {k.rsplit(":", 1)[1] for k in raw_cache_entries() if ":t:" in k} == compact
+        entries = raw_entries() if store_kind == "redis" else raw_cache_entries()
+        assert {k.rsplit(":", 1)[1] for k in entries if ":t:" in k} == compact
 
     assert search_everything(keys) == []
 

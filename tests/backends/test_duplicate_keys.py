@@ -48,6 +48,10 @@ def tokens_stored_under(store: Any, key: str) -> int:
         from resetkit.models import ResetPasswordToken
 
         return ResetPasswordToken.objects.filter(digest=digest).count()
+    from resetkit.backends.redis import RedisTokenStore
+
+    if isinstance(store, RedisTokenStore):
+        return int(store.client.exists(store.token_redis_key(digest)))
     from tests.backends.raw import raw_cache_entries
 
     return int(store.token_cache_key(digest) in raw_cache_entries(store.cache_alias))

@@ -5,6 +5,8 @@ these fail loudly instead of the store quietly falling back to its slower path.
   per connection with Django's compiler (``klass_info``, ``select``, ``get_converters``...);
   it pays on every validate and confirm (``tests/test_query_counts.py`` and
   ``make bench`` measure it). When those attributes change, ``build()`` returns ``None``.
+* ``UserLookup`` (:mod:`resetkit.backends.user_lookup`) does the same for the owner of a
+  cache or Redis store's token, loaded by primary key on every validate and confirm.
 * ``QuerySet._raw_delete`` deletes without loading rows or sending delete signals: the
   portable fallbacks of consume-and-revoke and of cleanup use it.
 
@@ -22,6 +24,7 @@ from django.db.models import QuerySet
 from resetkit.backends.orm import ORMTokenStore
 from resetkit.backends.orm_lookup import TokenLookup
 from resetkit.backends.orm_sql import can_delete_returning
+from resetkit.backends.user_lookup import UserLookup, find_user
 from resetkit.models import ResetPasswordToken
 from tests.backends.raw import raw_row_digests
 
@@ -68,3 +71,32 @@ def test_delete_returning_is_used_where_the_database_has_it() -> None:
     """SQLite >= 3.35, PostgreSQL and MariaDB run the one-statement forms; MySQL the fallback."""
     expected = not (connection.vendor == "mysql" and not connection.mysql_is_mariadb)
     assert can_delete_returning(connection) is expected
+
+
+def test_the_compiled_user_lookup_builds_on_this_database(user: Any) -> None:
+    lookup = UserLookup.build(type(user), DEFAULT_DB_ALIAS, user.pk)
+    assert lookup is not None, (
+        "Django's compiler changed: UserLookup.build() fell back to None; repair "
+        "resetkit/backends/user_lookup.py"
+    )
+    assert lookup.sql.count("%s") == 1
+
+
+def test_the_compiled_user_lookup_reads_the_user_as_the_orm_does(user: Any, make_user: Any) -> None:
+    other = make_user(email="other@example.com")
+    for wanted in (user, other, user):
+        found = find_user(wanted.pk)
+        expected = type(user)._default_manager.get(pk=wanted.pk)
+        assert found is not None and found.pk == wanted.pk
+        assert found.__dict__.keys() - {"_state"} == expected.__dict__.keys() - {"_state"}
+        assert {k: v for k, v in found.__dict__.items() if k != "_state"} == {
+            k: v for k, v in expected.__dict__.items() if k != "_state"
+        }
+        assert found._state.db == DEFAULT_DB_ALIAS and not found._state.adding
+
+
+def test_the_compiled_user_lookup_finds_no_deleted_user(user: Any) -> None:
+    pk = user.pk
+    find_user(pk)  # compiled with this pk
+    user.delete()
+    assert find_user(pk) is None

@@ -15,7 +15,9 @@ Everything here is marked ``e2e`` and deselected by default (pyproject's ``addop
 Servers run in their own process group, which gets SIGTERM (twice) then SIGKILL; they also get
 SIGTERM if this process dies (``PR_SET_PDEATHSIG``). Everything listens on and talks to
 127.0.0.1. The RQ runs use a Redis database of their own (``RESETKIT_E2E_REDIS_URL``, default
-``redis://127.0.0.1:6379/11``) and delete only the ``rq:*`` keys and their cache prefix.
+``redis://127.0.0.1:6379/11``) and delete only the ``rq:*`` keys and their cache prefix; the
+two-node run (``test_two_nodes.py``: two gunicorns and two ``db_worker`` processes, built from
+these helpers) keeps its shared cache there too, and deletes only that cache's keys.
 
 Unreachable services or missing packages fail the tests when ``RESETKIT_E2E=1`` (CI) and
 skip them otherwise, saying what is missing.
@@ -84,7 +86,11 @@ PACKAGES = {
            "django_tasks_rq"],
     # tests/e2e/test_servers.py: the default ThreadExecutor in the web process, no worker.
     "threads": ["gunicorn", "uvicorn", "aiosmtpd", "psycopg"],
+    # tests/e2e/test_two_nodes.py: two web nodes and two db_workers, the limits in Redis.
+    "nodes": ["gunicorn", "aiosmtpd", "psycopg", "redis", "django_tasks", "django_tasks_db"],
 }  # fmt: skip
+#: The backends whose run needs Redis (RQ's queues, or the limits' shared cache).
+NEEDS_REDIS = ("rq", "nodes")
 
 
 def e2e_required() -> bool:
@@ -107,10 +113,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = outcome.get_result()
     if not report.failed:
         return
-    for site in getattr(item, "funcargs", {}).values():
-        if isinstance(site, Site):
-            for name, text in site.log_tails():
-                report.sections.append((f"{name} log (last lines)", text))
+    for value in getattr(item, "funcargs", {}).values():
+        for site in value if isinstance(value, tuple) else (value,):
+            if isinstance(site, Site):
+                for name, text in site.log_tails():
+                    report.sections.append((f"{site.backend}: {name} log (last lines)", text))
 
 
 # -- services -----------------------------------------------------------------------------------
@@ -135,7 +142,7 @@ def missing_services(backend: str) -> list[str]:
         ).close()
     except psycopg.Error as exc:
         problems.append(f"PostgreSQL at {PG_HOST}:{PG_PORT} (user {PG_USER}): {exc}".strip())
-    if backend == "rq":
+    if backend in NEEDS_REDIS:
         import redis
 
         client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5, socket_timeout=5)
@@ -182,14 +189,15 @@ def scratch_database(backend: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def redis_keys_cleared(prefix: str) -> Iterator[None]:
-    """Delete RQ's keys and the cache's keys (``prefix``) before and after the block."""
+def redis_keys_cleared(prefix: str, *, rq: bool = True) -> Iterator[None]:
+    """Delete the cache's keys (``prefix``), and RQ's unless ``rq`` is false, before and after
+    the block."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5, socket_timeout=5)
 
     def clear() -> None:
-        for pattern in ("rq:*", f"{prefix}:*"):
+        for pattern in [f"{prefix}:*", *(["rq:*"] if rq else [])]:
             keys = list(client.scan_iter(match=pattern, count=1000))
             if keys:
                 client.delete(*keys)
@@ -357,21 +365,36 @@ class Site:
 
     # -- HTTP
 
-    def post(self, path: str, payload: dict[str, Any]) -> tuple[int, Any]:
+    def post(
+        self, path: str, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        """POST ``payload`` as JSON (plus ``headers``); the status and the decoded body."""
+        status, _, body = self.request(
+            "POST", path, json.dumps(payload).encode(),
+            {"Content-Type": "application/json", **(headers or {})},
+        )  # fmt: skip
+        try:
+            return status, json.loads(body) if body else None
+        except ValueError:
+            return status, body.decode(errors="replace")
+
+    def get(self, path: str) -> tuple[int, http.client.HTTPMessage, bytes]:
+        return self.request("GET", path)
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:  # fmt: skip
+        """One request on a new connection: the status, the headers and the body."""
         conn = http.client.HTTPConnection(LOOPBACK, self.port, timeout=30)
         try:
             conn.request(
-                "POST", path, body=json.dumps(payload),
-                headers={"Content-Type": "application/json", "User-Agent": "resetkit-e2e"},
-            )  # fmt: skip
+                method, path, body=body, headers={"User-Agent": "resetkit-e2e", **(headers or {})}
+            )
             response = conn.getresponse()
-            body = response.read()
+            return response.status, response.headers, response.read()
         finally:
             conn.close()
-        try:
-            return response.status, json.loads(body) if body else None
-        except ValueError:
-            return response.status, body.decode(errors="replace")
 
     # -- mail
 
@@ -387,7 +410,7 @@ class Site:
     # -- what the task backend stored
 
     def stored_tasks(self) -> list[StoredTask]:
-        return self._database_tasks() if self.backend == "database" else self._rq_jobs()
+        return self._rq_jobs() if self.backend == "rq" else self._database_tasks()
 
     def wait_until_tasks_finished(self) -> list[StoredTask]:
         return self.wait_for(
@@ -516,6 +539,15 @@ class StoredTask:
     def payload(self) -> dict[str, Any]:
         [payload] = self.args
         return payload
+
+
+def can_log_in(site: Site, username: str, password: str) -> bool:
+    output = site.shell(
+        "from django.contrib.auth import authenticate\n"
+        f"print(authenticate(username={username!r}, password={password!r}) is not None)"
+    )
+    assert output in ("True", "False"), output
+    return output == "True"
 
 
 def create_users(site: Site) -> None:

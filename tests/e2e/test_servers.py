@@ -8,6 +8,9 @@ threads, uvicorn with the project's ASGI application.
 
 Every e-mail names the process and thread that sent it (``tests.e2e.project.mail``): it must
 be a ``resetkit-issue-*`` thread of a process of the server's process group.
+
+Each server also serves the demo's reset page (``/reset/``, ``example/demo``): its headers, the
+script it loads, and a reset through the endpoint URLs the page names.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,6 +39,7 @@ from tests.e2e.conftest import (
     USERS,
     Mail,
     Site,
+    can_log_in,
     cleanup_stack,
     create_users,
     require_services,
@@ -127,9 +132,9 @@ def server(request: pytest.FixtureRequest, project: Site) -> Iterator[Site]:
         yield site
 
 
-def request_reset(site: Site, address: str) -> None:
+def request_reset(site: Site, address: str, path: str = REQUEST) -> None:
     began = time.monotonic()
-    assert site.post(REQUEST, {"email": address}) == (200, {"status": "OK"})
+    assert site.post(path, {"email": address}) == (200, {"status": "OK"})
     assert time.monotonic() - began < ANSWER_WITHIN
 
 
@@ -160,6 +165,37 @@ def test_a_reset_from_request_to_confirm(server: Site) -> None:
     )
     # Spent.
     assert server.post(VALIDATE, {"token": token})[0] == 404
+
+
+def test_the_reset_page_and_the_endpoints_it_names(server: Site) -> None:
+    status, headers, body = server.get("/reset/")
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    # What keeps the token, once in the page, from leaking (docs/reset-page.md).
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert "no-store" in headers["Cache-Control"]
+    page = body.decode()
+    urls = dict(re.findall(r'data-(request|validate|confirm)-url="([^"]+)"', page))
+    assert urls == {"request": REQUEST, "validate": VALIDATE, "confirm": CONFIRM}
+    [script] = re.findall(r'<script src="([^"]+)"', page)
+    status, headers, body = server.get(script)
+    assert status == 200
+    assert "javascript" in headers["Content-Type"]
+    assert b"location.hash" in body
+
+    # The page's way through: request, the e-mailed token, validate, confirm.
+    address = USERS["carol"]
+    count = len(server.sink.to(address)) + 1
+    request_reset(server, address, urls["request"])
+    token = server.wait_for_mail(address, count).token
+    assert server.post(urls["validate"], {"token": token}) == (200, {"status": "OK"})
+    password = f"{NEW_PASSWORD}-page-{server.port}"
+    assert server.post(urls["confirm"], {"token": token, "password": password}) == (
+        200,
+        {"status": "OK"},
+    )
+    assert can_log_in(server, "carol", password)
 
 
 def test_an_unknown_address_gets_no_email(server: Site) -> None:

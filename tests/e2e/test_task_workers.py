@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from tests.e2e.conftest import NEW_PASSWORD, OLD_PASSWORD, QUEUE, USERS, Site, StoredTask
+from tests.e2e.conftest import (
+    NEW_PASSWORD,
+    OLD_PASSWORD,
+    QUEUE,
+    USERS,
+    Site,
+    StoredTask,
+    can_log_in,
+)
 from tests.e2e.project.views import SENT_BY_HEADER
 
 REQUEST = "/api/password_reset/"
@@ -37,15 +45,6 @@ def finished_by_worker(site: Site, task_id: str) -> StoredTask:
     assert task.succeeded, task
     assert site.worker_name in task.workers
     return task
-
-
-def can_log_in(site: Site, username: str, password: str) -> bool:
-    output = site.shell(
-        "from django.contrib.auth import authenticate\n"
-        f"print(authenticate(username={username!r}, password={password!r}) is not None)"
-    )
-    assert output in ("True", "False"), output
-    return output == "True"
 
 
 def test_a_reset_by_email_from_request_to_new_password(site: Site) -> None:

@@ -61,6 +61,8 @@ def configure(workdir: Path) -> None:
 
     settings.configure(
         DEBUG=False,
+        # One process: limits counted per process are what this run has (resetkit.W011).
+        SILENCED_SYSTEM_CHECKS=["resetkit.W011"],
         SECRET_KEY="wheel-smoke-" + "x" * 40,
         ALLOWED_HOSTS=["testserver"],
         INSTALLED_APPS=[

@@ -19,9 +19,18 @@ worker):
 backend and no worker, resetkit's default executor (``ThreadExecutor``), and the web process
 sends the e-mails, each marked with the process and thread that sent it
 (``tests.e2e.project.mail``).
+
+``RESETKIT_E2E_LIMITS``: ``off`` (default; no request throttle, every request comes from
+127.0.0.1) or ``shipped`` (``tests/e2e/test_two_nodes.py``): resetkit's throttles and account
+budget as shipped, the client told by the load balancer's ``X-Forwarded-For``
+(``NUM_PROXIES = 1``), and every count in one Redis cache (``REDIS_URL``, keys under
+``RESETKIT_E2E_CACHE_PREFIX``) shared by every web node and worker.
+
+Every run also serves the demo's reset page (``example/demo``) at ``/reset/``.
 """
 
 import os
+from pathlib import Path
 
 from tests.e2e.project import tasks_database, tasks_rq
 
@@ -33,6 +42,11 @@ if BACKEND not in _RECIPES and not THREADS:
         f"RESETKIT_E2E_BACKEND={BACKEND!r}: expected one of {sorted([*_RECIPES, 'threads'])}"
     )
 ROLE = os.environ.get("RESETKIT_E2E_ROLE", "web")
+LIMITS = os.environ.get("RESETKIT_E2E_LIMITS", "off")
+if LIMITS not in ("off", "shipped"):
+    raise RuntimeError(f"RESETKIT_E2E_LIMITS={LIMITS!r}: expected 'off' or 'shipped'")
+#: The demo project (``example/``): its reset page's template and static files.
+EXAMPLE_DIR = Path(__file__).resolve().parents[3] / "example"
 
 SECRET_KEY = "resetkit-e2e-not-secret"
 DEBUG = False
@@ -50,7 +64,15 @@ INSTALLED_APPS = [
     *([] if THREADS else _RECIPES[BACKEND].INSTALLED_APPS),
 ]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
-TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [EXAMPLE_DIR / "demo" / "templates"],
+        "APP_DIRS": True,
+    }
+]
+STATIC_URL = "static/"
+DEMO_STATIC_ROOT = EXAMPLE_DIR / "demo" / "static"
 
 DATABASES = {
     "default": {
@@ -63,11 +85,20 @@ DATABASES = {
     }
 }
 
+_prefix = os.environ.get("RESETKIT_E2E_CACHE_PREFIX", "resetkit-e2e")
 if BACKEND == "rq":
     RQ_QUEUES = tasks_rq.RQ_QUEUES
     # The recipe's cache, its keys kept apart from anything else in that Redis database.
-    _prefix = os.environ.get("RESETKIT_E2E_CACHE_PREFIX", "resetkit-e2e")
     CACHES = {"default": {**tasks_rq.CACHES["default"], "KEY_PREFIX": _prefix}}
+elif LIMITS == "shipped":
+    # Several web nodes and workers: one count of each limit, in Redis.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "KEY_PREFIX": _prefix,
+        }
+    }
 else:
     # One web process and one worker process: each keeps its own counts.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -79,11 +110,19 @@ RESETKIT = {
     # No ISSUE_EXECUTOR for "threads": the default one.
     **({} if THREADS else _RECIPES[BACKEND].RESETKIT),
     "RESET_URL": "https://app.example/reset?token={token}",
-    # Every request comes from 127.0.0.1: the per-address throttle would stop the run.
-    "THROTTLE_CLASSES": [],
 }
-# W004: "the request endpoint has no throttle", on purpose here.
-SILENCED_SYSTEM_CHECKS = ["resetkit.W004"]
+SILENCED_SYSTEM_CHECKS = []
+if LIMITS == "off":
+    # Every request comes from 127.0.0.1: the per-address throttle would stop the run.
+    RESETKIT["THROTTLE_CLASSES"] = []
+    # W004: "the request endpoint has no throttle", on purpose here.
+    SILENCED_SYSTEM_CHECKS.append("resetkit.W004")
+else:
+    # Behind the load balancer: the client is the address it appends to X-Forwarded-For.
+    REST_FRAMEWORK = {"NUM_PROXIES": 1}
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # W011: "the limits count per process"; these runs have one web process and one worker.
+    SILENCED_SYSTEM_CHECKS.append("resetkit.W011")
 
 DEFAULT_FROM_EMAIL = "resetkit e2e <noreply@app.example>"
 if ROLE == "worker" or THREADS:
