@@ -32,8 +32,15 @@ CPU_GROUPS = (
     ("postgres", "PostgreSQL"),
     ("redis", "Redis"),
 )
-# resetkit's request endpoint, once per issue executor (run.py's throughput contenders).
-EXECUTORS = (("resetkit", "threads"), ("resetkit_tasks", "tasks"))
+# resetkit's request endpoint, once per issue executor and task backend (run.py's throughput
+# contenders).
+EXECUTORS = (
+    ("resetkit", "threads"),
+    ("resetkit_tasks", "tasks (django-tasks-db)"),
+    ("resetkit_tasks_rq", "tasks (RQ, forking worker)"),
+    ("resetkit_tasks_rq_simple", "tasks (RQ, SimpleWorker)"),
+)
+TASK_EXECUTORS = EXECUTORS[1:]
 
 
 def _num(value: float | None, digits: int = 1, unit: str = "") -> str:
@@ -249,6 +256,18 @@ def _throughput_rows(throughput: dict[str, Any]) -> list[tuple[str, list[Row]]]:
             )
         )
     for name, label in present:
+        rk, ratio = data[name], ratios[name]
+        if rk.get("web_cpu_us") and up.get("web_cpu_us") and "web_capacity" in ratio:
+            table.append(
+                (
+                    f"request, {label}: CPU per request answered while wrk ran, every process "
+                    f"({MICRO}s; ratio: upstream's {DIVIDE} this, requests per CPU second)",
+                    _num(sum(up["web_cpu_us"].values()), 0),
+                    _num(sum(rk["web_cpu_us"].values()), 0),
+                    _ratio(ratio["web_capacity"], ratio["web_min"], ratio["web_max"]),
+                )
+            )
+    for name, label in present:
         rk = data[name]
         if "tokens_per_request" in rk:
             table.append(
@@ -318,16 +337,18 @@ def _throughput_rows(throughput: dict[str, Any]) -> list[tuple[str, list[Row]]]:
                     _ratio(rk_cpu[group] / up_cpu[group]) if up_cpu.get(group) else NONE,
                 )
             )
-    threads, tasks = data.get("resetkit", {}), data.get("resetkit_tasks", {})
-    if threads.get("cpu_per_token_total_us") and tasks.get("cpu_per_token_total_us"):
-        table.append(
-            (
-                f"tasks {DIVIDE} threads: total CPU per issued token",
-                NONE,
-                _ratio(tasks["cpu_per_token_total_us"] / threads["cpu_per_token_total_us"]),
-                "",
+    threads = data.get("resetkit", {})
+    for name, label in TASK_EXECUTORS:
+        tasks = data.get(name, {})
+        if threads.get("cpu_per_token_total_us") and tasks.get("cpu_per_token_total_us"):
+            table.append(
+                (
+                    f"{label} {DIVIDE} threads: total CPU per issued token",
+                    NONE,
+                    _ratio(tasks["cpu_per_token_total_us"] / threads["cpu_per_token_total_us"]),
+                    "",
+                )
             )
-        )
     if table:
         sections.append(
             (
@@ -503,27 +524,28 @@ def _targets(results: dict[str, Any]) -> str:
     if throughput:
         request = throughput["request"]
         ratios = request.get("ratios") or {}
-        tasks = ratios.get("resetkit_tasks")
-        if tasks:
-            got = tasks["rps"]
-            checks.append(
-                (
-                    f"request throughput, tasks executor (web tier) >= 2.0{TIMES} upstream",
-                    got >= 2.0,
-                    _against(got, 2.0),
-                )
-            )
         threads_cpu = request.get("resetkit", {}).get("cpu_per_token_total_us")
-        tasks_cpu = request.get("resetkit_tasks", {}).get("cpu_per_token_total_us")
-        if threads_cpu and tasks_cpu:
-            got = tasks_cpu / threads_cpu
-            checks.append(
-                (
-                    "total CPU per issued token, tasks executor <= the thread executor's",
-                    got <= 1.0,
-                    f"{tasks_cpu:,.0f} vs {threads_cpu:,.0f} {MICRO}s ({_against(got, 1.0)})",
+        for name, label in TASK_EXECUTORS:
+            tasks = ratios.get(name)
+            if tasks:
+                got = tasks["rps"]
+                checks.append(
+                    (
+                        f"request throughput, {label} (web tier) >= 2.0{TIMES} upstream",
+                        got >= 2.0,
+                        _against(got, 2.0),
+                    )
                 )
-            )
+            tasks_cpu = request.get(name, {}).get("cpu_per_token_total_us")
+            if threads_cpu and tasks_cpu:
+                got = tasks_cpu / threads_cpu
+                checks.append(
+                    (
+                        f"total CPU per issued token, {label} <= the thread executor's",
+                        got <= 1.0,
+                        f"{tasks_cpu:,.0f} vs {threads_cpu:,.0f} {MICRO}s ({_against(got, 1.0)})",
+                    )
+                )
         for name, label in (("upstream", "upstream"), *EXECUTORS):
             per_request = request.get(name, {}).get("tokens_per_request_min")
             if per_request is not None:

@@ -6,8 +6,9 @@
 
 Sections (``--only``): ``queries`` (database round trips and Redis commands per endpoint, on
 SQLite and PostgreSQL), ``redis`` (memory per outstanding token), ``throughput`` (gunicorn +
-wrk on PostgreSQL, interleaved rounds; resetkit once per issue executor, threads and tasks,
-with CPU per issued token over every process involved), ``backlog`` (request latency with a
+wrk on PostgreSQL, interleaved rounds; resetkit once per issue executor: threads, and tasks on
+django-tasks-db and on RQ (forking and simple worker), with CPU per issued token over every
+process involved), ``backlog`` (request latency with a
 million expired tokens), ``cleanup`` (the ``clearresetpasswodtokens`` command on a backlog),
 ``lookup`` (a million users, with and without an index on ``UPPER(email)``).
 
@@ -189,16 +190,32 @@ class Bench:
         from benchmarks.throughput import measure
 
         size = self.sizes
-        # Upstream, and resetkit once per issue executor, each with its own database.
+        # Upstream, and resetkit once per issue executor, each with its own database; the task
+        # executor once per task backend: django-tasks-db (db_worker), django-tasks-rq with
+        # rqworker as RQ runs it by default (a process forked per job), and with RQ's
+        # SimpleWorker (every job in the worker's own process).
         contenders = {
             "upstream": ("upstream", None),
             "resetkit": ("resetkit", "threads"),
             "resetkit_tasks": ("resetkit", "tasks"),
+            "resetkit_tasks_rq": ("resetkit", "tasks-rq"),
+            "resetkit_tasks_rq_simple": ("resetkit", "tasks-rq-simple"),
         }
+        wanted = self.args.executors.split(",") if self.args.executors else None
+        if wanted:
+            contenders = {
+                name: value
+                for name, value in contenders.items()
+                if name in ("upstream", "resetkit") or value[1] in wanted
+            }
         targets = {}
         for name, (impl, executor) in contenders.items():
+            db_name = f"bench_perf_load_{name}"
             extra = {"BENCH_EXECUTOR": executor} if executor else None
-            target = self.target(impl, "postgres", f"bench_perf_load_{name}", extra_env=extra)
+            if extra and executor.startswith("tasks-rq"):
+                # A queue of its own: every site's RQ queues are in one Redis database.
+                extra["BENCH_TASK_QUEUE"] = f"bench-{name}"
+            target = self.target(impl, "postgres", db_name, extra_env=extra)
             log(f"throughput: seeding {size.load_users} users for {name}")
             target.agent(
                 "setup",
@@ -383,6 +400,18 @@ def main() -> int:
     )
     parser.add_argument("--cleanup-timeout", type=float, default=900, help="seconds per run")
     parser.add_argument(
+        "--executors",
+        default="",
+        help="throughput: only these task executors beside upstream and threads "
+        "(comma-separated: tasks, tasks-rq, tasks-rq-simple; default: all)",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="where to write the results (default: .bench/results.json)",
+    )
+    parser.add_argument(
         "--cleanup-batch-size",
         type=int,
         default=1_000,
@@ -420,7 +449,7 @@ def main() -> int:
     from benchmarks.report import render_table, write_chart, write_docs
 
     BENCH_DIR.mkdir(exist_ok=True)
-    (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2))
+    (args.results or BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2))
     print(render_table(results))
     if not args.no_docs:
         write_chart(results)

@@ -5,8 +5,10 @@ One project serves either implementation: ``BENCH_IMPL`` (``resetkit`` or ``upst
 the app and its URLs, and the interpreter (upstream's virtualenv, or this one) provides it.
 Everything else is the same for both: Django's four default password validators, the MD5
 hasher, no throttles, Redis (``BENCH_REDIS_URL``) as the default cache, the database named by
-``BENCH_DB`` (``postgres`` or ``sqlite``) and ``BENCH_DB_NAME``; ``BENCH_EXECUTOR`` picks
-resetkit's issue executor. With ``BENCH_SMTP_PORT`` (the timing benchmark) it also runs the
+``BENCH_DB`` (``postgres`` or ``sqlite``) and ``BENCH_DB_NAME``; ``BENCH_STORE`` resetkit's
+token store (``orm``, ``cache`` or ``redis``); ``BENCH_EXECUTOR`` resetkit's issue executor
+(``threads``, ``tasks``: django-tasks-db, ``tasks-rq`` and ``tasks-rq-simple``: django-tasks-rq,
+``inline``). With ``BENCH_SMTP_PORT`` (the timing benchmark) it also runs the
 demo project's middleware and e-mails each reset link through SMTP, as the demo does, and
 answers alike for unknown addresses. No code of django-rest-passwordreset is ever written
 here; it is installed from PyPI into its own virtualenv (:func:`support.upstream_python`).
@@ -102,19 +104,37 @@ SETTINGS = """
     REST_FRAMEWORK = {"DEFAULT_THROTTLE_CLASSES": [], "DEFAULT_THROTTLE_RATES": {}}
     # The flat name both implementations read: no request throttle, for a throughput test.
     DJANGO_REST_PASSWORDRESET_THROTTLE_CLASSES = []
-    RESETKIT = {}
+    # Nor resetkit's per-client validate and confirm throttles, which upstream does not have:
+    # wrk is one client, and its requests would measure fast 429 answers. ([] means DRF's
+    # DEFAULT_THROTTLE_CLASSES, empty above.)
+    RESETKIT = {"VALIDATE_THROTTLE_CLASSES": [], "CONFIRM_THROTTLE_CLASSES": []}
     if os.environ.get("BENCH_STORE") == "cache":
         RESETKIT["TOKEN_STORE"] = "resetkit.backends.cache.CacheTokenStore"
+    elif os.environ.get("BENCH_STORE") == "redis":
+        RESETKIT["TOKEN_STORE"] = {
+            "CLASS": "resetkit.backends.redis.RedisTokenStore",
+            "OPTIONS": {"url": os.environ["BENCH_REDIS_URL"]},
+        }
     # Where resetkit's request endpoint runs its lookup, issuing and delivery: "threads" (the
-    # default, a pool in each gunicorn worker) or "tasks" (django-tasks-db: a table in this
-    # database, emptied by a `db_worker` process the benchmark runs beside gunicorn).
+    # default, a pool in each gunicorn worker), "tasks" (django-tasks-db: a table in this
+    # database, emptied by a `db_worker` process the benchmark runs beside gunicorn) or
+    # "tasks-rq" (django-tasks-rq: a queue in Redis, BENCH_REDIS_URL, named BENCH_TASK_QUEUE so
+    # that two sites never share one, emptied by an `rqworker` process; "tasks-rq-simple" is the
+    # same site, its worker RQ's SimpleWorker).
     EXECUTOR = os.environ.get("BENCH_EXECUTOR", "threads")
+    TASK_QUEUE = os.environ.get("BENCH_TASK_QUEUE", "default")
     if IMPL == "resetkit" and EXECUTOR == "tasks":
         INSTALLED_APPS += ["django_tasks", "django_tasks_db"]
-        TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+        TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": [TASK_QUEUE]}}
+    elif IMPL == "resetkit" and EXECUTOR.startswith("tasks-rq"):
+        INSTALLED_APPS += ["django_tasks", "django_rq", "django_tasks_rq"]
+        REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+        RQ_QUEUES = {TASK_QUEUE: {"URL": REDIS_URL}}
+        TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [TASK_QUEUE]}}
+    if IMPL == "resetkit" and EXECUTOR.startswith("tasks"):
         RESETKIT["ISSUE_EXECUTOR"] = {
             "CLASS": "resetkit.executors.TasksExecutor",
-            "OPTIONS": {"backend": "default", "queue_name": "default"},
+            "OPTIONS": {"backend": "default", "queue_name": TASK_QUEUE},
         }
     elif IMPL == "resetkit" and EXECUTOR == "inline":
         RESETKIT["ISSUE_EXECUTOR"] = "resetkit.executors.InlineExecutor"

@@ -1,12 +1,14 @@
 """Throughput and CPU cost through a real server: gunicorn, driven by wrk, on loopback only.
 
-Each contender gets its own gunicorn (sync workers, one per core) on a free 127.0.0.1 port and
-its own database: upstream, and resetkit once per issue executor (``threads``: the default pool
-in each gunicorn worker; ``tasks``: django-tasks-db, with a real ``db_worker`` process running
-beside gunicorn on the same database). Rounds interleave the contenders, rotating who goes
-first, so slow phases of a shared machine fall on all of them; ratios are taken per round, and
-the median of those ratios is what to read. wrk runs for a fixed time per round and stops by
-itself.
+Each contender gets its own gunicorn (sync workers) on a free 127.0.0.1 port and its own
+database: upstream, and resetkit once per issue executor (``threads``: the default pool in each
+gunicorn worker; ``tasks``: django-tasks-db, with a real ``db_worker`` process running beside
+gunicorn on the same database; ``tasks-rq``: django-tasks-rq, the queue in Redis, with
+``rqworker`` forking a process per job as RQ does by default; ``tasks-rq-simple``: the same
+with RQ's ``SimpleWorker``, every job in the worker's own process). Rounds interleave the
+contenders, rotating who goes first, so slow phases of a shared machine fall on all of them;
+ratios are taken per round, and the median of those ratios is what to read. wrk runs for a
+fixed time per round and stops by itself.
 
 The request endpoint is measured the way a deployment meets it: every request names an account
 that exists and has never asked before (no account repeats, within a round or across rounds),
@@ -14,15 +16,15 @@ the per-account budgets are cleared before each round, and after each round the 
 are counted, so that "tokens issued per request" shows that every request did its work.
 resetkit answers before it issues: with the thread executor the work runs on the worker's
 pool threads and may still be queued when wrk stops; with the task executor it runs on the task
-worker. So a round's CPU window stays open after wrk stops until that work is done (the task
-table has no READY or RUNNING row, the token count has stopped growing), and the cost is
-reported per issued token, summed over every process involved: the gunicorn master and workers
-(pool threads included), the task worker, PostgreSQL and Redis. The request rate of a round is
-the web tier's (requests answered per second while wrk ran); for the task executor the worker
-is paused meanwhile, as if it ran on a machine of its own, and works off the queue in the
-drain. The sustained rate is the tokens issued per second over the round and its drain: what
-one machine running everything keeps up with for the thread executor, and about the one task
-worker's own rate for the task executor (it waited during the round).
+worker. So a round's CPU window stays open after wrk stops until that work is done (no task
+waiting or running, the token count has stopped growing), and the cost is reported per issued
+token, summed over every process involved: the gunicorn master and workers (pool threads
+included), the task worker (the job processes it forks included), PostgreSQL and Redis. The
+request rate of a round is the web tier's (requests answered per second while wrk ran); for the
+task executor the worker is paused meanwhile, as if it ran on a machine of its own, and works
+off the queue in the drain. The sustained rate is the tokens issued per second over the round
+and its drain: what one machine running everything keeps up with for the thread executor, and
+about the one task worker's own rate for the task executor (it waited during the round).
 
 Throughput moves with whatever else the machine is doing; the CPU time each request costs moves
 much less.
@@ -107,10 +109,32 @@ def server(name: str, target: Target, workers: int) -> Any:
         yield pid, log_path, f"http://127.0.0.1:{port}"
 
 
+#: The task executors (``BENCH_EXECUTOR``) whose work runs on a task worker, and the worker's
+#: task backend.
+TASK_BACKENDS = {"tasks": "database", "tasks-rq": "rq", "tasks-rq-simple": "rq"}
+
+
+def task_queue(target: Target) -> str:
+    """The task queue a target's request view enqueues on (``BENCH_TASK_QUEUE``)."""
+    return target.env().get("BENCH_TASK_QUEUE", "default")
+
+
 def task_worker(name: str, target: Target) -> Any:
-    """django-tasks-db's ``db_worker`` for one target."""
+    """The task worker of one target: django-tasks-db's ``db_worker`` (``tasks``), or RQ's
+    ``rqworker`` (``tasks-rq``: a new process forked per job, RQ's default;
+    ``tasks-rq-simple``: RQ's ``SimpleWorker``, every job in the worker's own process)."""
+    executor = executor_of(target) or "tasks"
+    python, queue = str(target.python), task_queue(target)
+    if TASK_BACKENDS.get(executor) == "rq":
+        argv = [
+            python, "-m", "django", "rqworker", queue, "--job-class", "django_tasks_rq.Job",
+            "--name", f"bench-{name}", "--verbosity", "0",
+        ]  # fmt: skip
+        if executor == "tasks-rq-simple":
+            argv += ["--worker-class", "rq.SimpleWorker"]
+        return background(argv, env=target.env(), name=f"rqworker-{name}")
     argv = [
-        str(target.python), "-m", "django", "db_worker", "--queue-name", "default",
+        python, "-m", "django", "db_worker", "--queue-name", queue,
         "--no-startup-delay", "--no-reload", "--verbosity", "0",
     ]  # fmt: skip
     return background(argv, env=target.env(), name=f"db_worker-{name}")
@@ -135,6 +159,10 @@ class WrkResult:
     dropped: int = 0
     cpu_per_token_us: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    #: Request rounds only: CPU microseconds per request answered while wrk ran, by group. With
+    #: the task executor the worker waits meanwhile, so this is the web tier's own cost (the
+    #: enqueue included); upstream and the thread executor do all their work in it.
+    web_cpu_us: dict[str, float] = field(default_factory=dict)
 
     @property
     def tokens_per_request(self) -> float | None:
@@ -155,25 +183,52 @@ class CpuMeter:
     ``worker`` (a task worker's process tree), ``postgres`` (every PostgreSQL process, its
     background ones included: the WAL and autovacuum work a request causes is part of its cost)
     and ``redis`` (``redis-server``). Read from ``/proc/<pid>/stat`` (user + system time of each
-    process, all its threads): Linux only. A process born during the window counts from zero;
-    one that exits during it is lost, which the persistent database connections
-    (``CONN_MAX_AGE``), gunicorn's sync workers and the long-lived task worker avoid.
+    process, all its threads): Linux only. A process born during the window counts from zero.
+    In the ``server`` and ``worker`` trees, one that exits during it is counted through its
+    parent once reaped (the parent's ``cutime`` and ``cstime``: the job processes RQ's worker
+    forks), less what it had spent before the window. A PostgreSQL session that ends during
+    the window is lost: the postmaster reaps the sessions of every database on the machine, so
+    its children's time cannot be told apart. Persistent connections (``CONN_MAX_AGE``) keep
+    that loss away, except for RQ's forking worker, which opens a session per job: its
+    ``postgres`` figure leaves those sessions out.
     """
 
     GROUPS = ("server", "worker", "postgres", "redis")
+    #: The groups that are one process tree of ours, whose exited processes their parent reaps.
+    TREES = ("server", "worker")
     _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    #: A client session's process title: ``postgres: [cluster: ]user database host(port) ...``.
+    _SESSION = re.compile(r"postgres: (?:\S+: )?\S+ (\S+) (?:\S+\(\d+\)|\[local\])")
 
-    def __init__(self, server_pid: int, worker_pid: int | None = None) -> None:
+    def __init__(
+        self, server_pid: int, worker_pid: int | None = None, *, database: str | None = None
+    ) -> None:
         self.server_pid = server_pid
         self.worker_pid = worker_pid
+        #: With a name, the sessions of other databases (whatever else the machine runs) are
+        #: left out of ``postgres``; its background processes stay in.
+        self.database = database
         self.start = self._sample()
 
-    def _sample(self) -> dict[int, tuple[str, float]] | None:
-        """``{pid: (group, CPU seconds)}`` of the processes of every group."""
+    def _other_session(self, pid: int) -> bool:
+        """Whether ``pid`` is a PostgreSQL session on a database other than ``database``."""
+        if self.database is None:
+            return False
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, UnicodeDecodeError):
+            return False
+        match = self._SESSION.match(title)
+        return match is not None and match.group(1) != self.database
+
+    def _sample(self) -> dict[int, tuple[str, float, float]] | None:
+        """``{pid: (group, CPU seconds, CPU seconds of reaped children)}`` of the processes of
+        every group."""
         proc = Path("/proc")
         if not (proc / str(self.server_pid) / "stat").exists():
             return None
-        found: dict[int, tuple[str, int, float]] = {}  # pid: (name, ppid, seconds)
+        # pid: (name, ppid, seconds of its own, seconds of its reaped children)
+        found: dict[int, tuple[str, int, float, float]] = {}
         for entry in proc.iterdir():
             if not entry.name.isdigit():
                 continue
@@ -184,24 +239,25 @@ class CpuMeter:
             name = stat[stat.index("(") + 1 : stat.rindex(")")]
             fields = stat[stat.rindex(")") + 2 :].split()
             ticks = int(fields[11]) + int(fields[12])
-            found[int(entry.name)] = (name, int(fields[1]), ticks / self._TICK)
+            reaped = int(fields[13]) + int(fields[14])
+            found[int(entry.name)] = (name, int(fields[1]), ticks / self._TICK, reaped / self._TICK)
         roots = {self.server_pid: "server"}
         if self.worker_pid is not None:
             roots[self.worker_pid] = "worker"
-        sample: dict[int, tuple[str, float]] = {}
-        for pid, (name, _ppid, seconds) in found.items():
+        sample: dict[int, tuple[str, float, float]] = {}
+        for pid, (name, _ppid, seconds, reaped) in found.items():
             group = self._tree(pid, found, roots)
-            if group is None and name.startswith("postgres"):
+            if group is None and name.startswith("postgres") and not self._other_session(pid):
                 group = "postgres"
             elif group is None and name.startswith("redis-server"):
                 group = "redis"
             if group is not None:
-                sample[pid] = (group, seconds)
+                sample[pid] = (group, seconds, reaped)
         return sample
 
     @staticmethod
     def _tree(
-        pid: int, found: dict[int, tuple[str, int, float]], roots: dict[int, str]
+        pid: int, found: dict[int, tuple[str, int, float, float]], roots: dict[int, str]
     ) -> str | None:
         """The group of the root ``pid`` descends from, if any."""
         seen = 0
@@ -218,9 +274,14 @@ class CpuMeter:
         if self.start is None or end is None:
             return {}
         spent = dict.fromkeys(self.GROUPS, 0.0)
-        for pid, (group, seconds) in end.items():
+        for pid, (group, seconds, reaped) in end.items():
             before = self.start.get(pid)
-            spent[group] += seconds - (before[1] if before and before[0] == group else 0.0)
+            if before and before[0] == group:
+                seconds, reaped = seconds - before[1], reaped - before[2]
+            spent[group] += seconds + (reaped if group in self.TREES else 0.0)
+        for pid, (group, seconds, _reaped) in self.start.items():
+            if pid not in end and group in self.TREES:  # its parent's reaped time has it all
+                spent[group] -= seconds
         return spent
 
     def per_request(self, requests: int) -> dict[str, float]:
@@ -236,7 +297,9 @@ class Database:
 
     Tokens are only ever inserted during the benchmark (none expires), so the issued tokens are
     the rows above the highest id before the round: an index range, cheap enough to poll
-    while the drain's CPU is being metered.
+    while the drain's CPU is being metered. The task queue is read where its backend keeps
+    it: django-tasks-db's table (``tasks=True``), or RQ's lists and registries in Redis
+    (``backend="rq"``, the queue ``queue`` on ``redis_url``).
     """
 
     TOKEN_TABLES = {
@@ -245,10 +308,25 @@ class Database:
     }
     TASK_TABLE = "django_tasks_database_dbtaskresult"
 
-    def __init__(self, target: Target, tasks: bool) -> None:
+    def __init__(
+        self,
+        target: Target,
+        tasks: bool,
+        *,
+        backend: str = "database",
+        queue: str = "default",
+        redis_url: str | None = None,
+    ) -> None:
         self.table = self.TOKEN_TABLES[target.impl]
         self.tasks = tasks
+        self.backend = backend
+        self.queue = queue
         self.conn = ScratchDatabase("postgres", target.db_name).connect()
+        self.redis: Any = None
+        if tasks and backend == "rq":
+            import redis
+
+            self.redis = redis.Redis.from_url(redis_url or target.env()["BENCH_REDIS_URL"])
 
     def _one(self, sql: str, *params: Any) -> Any:
         row = self.conn.execute(sql, params).fetchone()
@@ -264,12 +342,22 @@ class Database:
         """Whether a task waits (its partial index answers without reading the table)."""
         if not self.tasks:
             return False
+        if self.redis is not None:
+            return bool(self.redis.llen(f"rq:queue:{self.queue}"))
         sql = f"SELECT EXISTS (SELECT 1 FROM {self.TASK_TABLE} WHERE status = 'READY')"
         return bool(self._one(sql))
+
+    #: RQ's registries of a queue, by the status django-tasks reports for their jobs.
+    RQ_REGISTRIES = {"RUNNING": "wip", "SUCCESSFUL": "finished", "FAILED": "failed"}
 
     def task_counts(self) -> dict[str, int]:
         if not self.tasks:
             return {}
+        if self.redis is not None:
+            counts = {"READY": int(self.redis.llen(f"rq:queue:{self.queue}"))}
+            for status, registry in self.RQ_REGISTRIES.items():
+                counts[status] = int(self.redis.zcard(f"rq:{registry}:{self.queue}"))
+            return {status: count for status, count in counts.items() if count}
         rows = self.conn.execute(
             f"SELECT status, count(*) FROM {self.TASK_TABLE} GROUP BY status"
         ).fetchall()
@@ -291,8 +379,27 @@ class Database:
             if now - started > timeout:
                 return now - started, False
 
+    def clear_queue(self) -> None:
+        """Delete RQ's keys of this queue: its jobs (RQ keeps finished ones for 500 s, failed
+        ones for a year), its list and its registries. Nothing for django-tasks-db, whose
+        table goes with the database."""
+        if self.redis is None:
+            return
+        registries = [f"rq:{name}:{self.queue}" for name in ("finished", "failed", "wip")]
+        for registry in registries:
+            for job_id in self.redis.zrange(registry, 0, -1):
+                job = job_id.decode()
+                self.redis.delete(f"rq:job:{job}", f"rq:results:{job}")
+        for job_id in self.redis.lrange(f"rq:queue:{self.queue}", 0, -1):
+            self.redis.delete(f"rq:job:{job_id.decode()}")
+        self.redis.delete(f"rq:queue:{self.queue}", *registries)
+        self.redis.srem("rq:queues", f"rq:queue:{self.queue}")
+
     def close(self) -> None:
         self.conn.close()
+        if self.redis is not None:
+            self.clear_queue()
+            self.redis.close()
 
 
 def clear_budgets(target: Target) -> None:
@@ -361,7 +468,8 @@ def wrk(url: str, script: Path, seconds: float, connections: int, *args: str) ->
 
 
 def executor_of(target: Target) -> str | None:
-    """The issue executor a resetkit target runs (``threads``, ``tasks``); None for upstream."""
+    """The issue executor a resetkit target runs (``threads``, ``tasks``, ``tasks-rq``,
+    ``tasks-rq-simple``: :data:`TASK_BACKENDS`); None for upstream."""
     if target.impl != "resetkit":
         return None
     return (target.extra_env or {}).get("BENCH_EXECUTOR", "threads")
@@ -379,7 +487,8 @@ def measure(
     drain_timeout: float = 180.0,
 ) -> dict[str, Any]:
     """Interleaved rounds of validate (upstream and ``resetkit``) and of request (every
-    contender: upstream, ``resetkit`` with threads, ``resetkit_tasks`` with a task worker)."""
+    contender: upstream, ``resetkit`` with threads, each ``resetkit_tasks*`` with its task
+    worker)."""
     work = Path(tempfile.mkdtemp(prefix="bench-perf-load-"))
     validate_lua = work / "validate.lua"
     validate_lua.write_text(VALIDATE_LUA % ", ".join(f'"{key}"' for key in keys))
@@ -395,10 +504,16 @@ def measure(
     task_workers = {
         name: stack.enter_context(task_worker(name, target)).pid
         for name, target in targets.items()
-        if executor_of(target) == "tasks"
+        if executor_of(target) in TASK_BACKENDS
     }
     databases = {
-        name: Database(target, tasks=name in task_workers) for name, target in targets.items()
+        name: Database(
+            target,
+            tasks=name in task_workers,
+            backend=TASK_BACKENDS.get(executor_of(target) or "", "database"),
+            queue=task_queue(target),
+        )
+        for name, target in targets.items()
     }
     try:
         for endpoint, names in (
@@ -410,7 +525,7 @@ def measure(
             def run(name: str, duration: float, endpoint: str = endpoint) -> WrkResult:
                 pid, _, url = servers[name]
                 if endpoint == "validate":
-                    meter = CpuMeter(pid)
+                    meter = CpuMeter(pid, database=targets[name].db_name)
                     result = wrk(url, validate_lua, duration, connections)
                     result.cpu_us = meter.per_request(result.requests)
                     return result
@@ -424,7 +539,7 @@ def measure(
                     raise BenchError(f"{name} ran out of fresh accounts; seed more users")
                 before = database.max_token_id()
                 dropped = count_dropped(server_log)
-                meter = CpuMeter(pid, worker_pid)
+                meter = CpuMeter(pid, worker_pid, database=targets[name].db_name)
                 args = (str(offsets[name]), str(fresh_accounts), str(first_request_user))
                 # The task worker waits while wrk runs, as on a machine of its own: the request
                 # rate is the web tier's alone. It works off the queue in the drain below,
@@ -433,6 +548,7 @@ def measure(
                     os.kill(worker_pid, signal.SIGSTOP)
                 try:
                     result = wrk(url, request_lua, duration, connections, *args)
+                    web = meter.seconds()
                 finally:
                     if worker_pid is not None:
                         os.kill(worker_pid, signal.SIGCONT)
@@ -447,6 +563,8 @@ def measure(
                     log(f"warning: {name} asked for some accounts twice (seed more users)")
                 if spent and result.requests:
                     result.cpu_us = {g: v / result.requests * 1e6 for g, v in spent.items()}
+                if web and result.requests:
+                    result.web_cpu_us = {g: v / result.requests * 1e6 for g, v in web.items()}
                 if spent and result.issued:
                     result.cpu_per_token_us = {
                         group: value / result.issued * 1e6 for group, value in spent.items()
@@ -492,6 +610,8 @@ def describe(result: WrkResult) -> str:
     )
     if result.dropped:
         text += f", {result.dropped} jobs dropped (queue full)"
+    if result.web_cpu_us:
+        text += f"; CPU while wrk ran {sum(result.web_cpu_us.values()):.0f} \N{MICRO SIGN}s/req"
     if result.cpu_per_token_us:
         total = sum(result.cpu_per_token_us.values())
         parts = ", ".join(
@@ -539,6 +659,8 @@ def summarize(per_impl: dict[str, list[WrkResult]]) -> dict[str, Any]:
                     "cpu_per_token_us": _median_groups([r.cpu_per_token_us for r in runs]),
                     "cpu_per_token_total_us": statistics.median(totals) if totals else None,
                     "cpu_per_token_rounds": totals,
+                    "web_cpu_us": _median_groups([r.web_cpu_us for r in runs]),
+                    "web_cpu_rounds": [sum(r.web_cpu_us.values()) for r in runs if r.web_cpu_us],
                 }
             )
         summary[name] = entry
@@ -575,6 +697,15 @@ def summarize(per_impl: dict[str, list[WrkResult]]) -> dict[str, Any]:
         ]
         if cpu:
             ratio.update(cpu_per_token=statistics.median(cpu), cpu_min=min(cpu), cpu_max=max(cpu))
+        # How many more requests the same CPU answers: upstream's CPU per request while wrk ran
+        # over this contender's (the web tier's capacity, for the task executor).
+        web = [
+            sum(a.web_cpu_us.values()) / sum(b.web_cpu_us.values())
+            for a, b in pairs
+            if a.web_cpu_us and b.web_cpu_us
+        ]
+        if web:
+            ratio.update(web_capacity=statistics.median(web), web_min=min(web), web_max=max(web))
         ratios[name] = ratio
     summary["ratios"] = ratios
     summary["ratio"] = ratios["resetkit"]

@@ -61,6 +61,13 @@ class RateBudget:
             return True
         return counter.hit(self.ident(subject)).allowed
 
+    def refund(self, subject: Any) -> None:
+        """Uncount one event of ``subject`` that, after all, did not happen (a token that could
+        not be issued)."""
+        counter = self.counter
+        if counter is not None:
+            counter.give_back(self.ident(subject))
+
     def clear(self, subject: Any) -> bool:
         """Forget ``subject``'s count (a fresh budget); ``True`` if there was one."""
         counter = self.counter

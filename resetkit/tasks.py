@@ -13,9 +13,16 @@ TASK_NAME = "issue_reset_tokens"
 
 
 def _issue_reset_tokens(payload: dict[str, Any]) -> None:
-    """Rebuild the job's view and issue and deliver its tokens."""
-    from resetkit.executors.jobs import IssueJob, log_job_failure, run_issue_job
+    """Rebuild the job's view and issue and deliver its tokens, on the worker's database
+    connections (kept from job to job; a broken one is replaced)."""
+    from resetkit.executors.jobs import (
+        IssueJob,
+        close_broken_connections,
+        log_job_failure,
+        run_issue_job,
+    )
 
+    close_broken_connections()
     job = IssueJob.from_payload(payload)
     try:
         run_issue_job(job)

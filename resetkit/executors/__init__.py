@@ -14,6 +14,8 @@ import threading
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from resetkit.executors.base import BaseIssueExecutor
 from resetkit.executors.inline import InlineExecutor
@@ -39,6 +41,17 @@ __all__ = [
 # Entries are never dropped: an executor replaced by a settings change still drains its queue.
 _built: dict[tuple[type, str], BaseIssueExecutor] = {}
 _built_lock = threading.Lock()
+# The executor ISSUE_EXECUTOR names, once resolved: every request asks for it. Forgotten when
+# the settings change (resetkit's, or the flat alias).
+_configured: list[BaseIssueExecutor] = []
+
+
+@receiver(setting_changed)
+def _forget_configured_executor(*, setting: str, **kwargs: Any) -> None:
+    from resetkit.conf import LEGACY_ALIASES, SETTING_NAME
+
+    if setting == SETTING_NAME or setting in LEGACY_ALIASES.values():
+        _configured.clear()
 
 
 def build_issue_executor(cls: Any, options: dict[str, Any], where: str) -> BaseIssueExecutor:
@@ -80,8 +93,12 @@ def get_issue_executor() -> BaseIssueExecutor:
     setting = resetkit_settings.source_of("ISSUE_EXECUTOR")
     if setting.endswith("(default)") and in_test_environment():
         return build_issue_executor(InlineExecutor, {}, "the test environment")
+    if _configured:
+        return _configured[0]
     cls, options, setting = resolve_setting("ISSUE_EXECUTOR")
-    return build_issue_executor(cls, options, setting)
+    executor = build_issue_executor(cls, options, setting)
+    _configured[:] = [executor]
+    return executor
 
 
 # Job lists of resetkit.testing.capture_issue_jobs(), innermost last.

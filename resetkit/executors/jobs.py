@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.http import HttpRequest, QueryDict
 from django.utils import translation
 from django.utils.datastructures import MultiValueDict
@@ -82,15 +82,38 @@ class IssueJob:
     def to_payload(self) -> dict[str, Any]:
         """Return the job as JSON-safe data, or raise ``ImproperlyConfigured`` naming what
         cannot leave the process (a view class defined inside a function, an option that is
-        an object)."""
-        where = f"resetkit: the view {self.view_name}"
+        an object).
+
+        Fields at their defaults are left out, and so is the request's ``path_info`` when it
+        is its ``path``: a task backend copies and checks the payload several times per
+        enqueue, and stores it. :meth:`from_payload` restores them.
+        """
         view_path = self.view_name
+        where = f"resetkit: the view {view_path}"
         check_importable(view_path, where)
-        payload = {**asdict(self), "view": view_path}
-        payload["initkwargs"] = {
-            key: encode_value(value, f"{where}: as_view({key}=...)")
-            for key, value in self.initkwargs.items()
+        payload: dict[str, Any] = {
+            "view": view_path,
+            "lookup_value": self.lookup_value,
+            "data": dict(self.data),
         }
+        if self.initkwargs:
+            payload["initkwargs"] = {
+                key: encode_value(value, f"{where}: as_view({key}=...)")
+                for key, value in self.initkwargs.items()
+            }
+        if self.args:
+            payload["args"] = list(self.args)
+        if self.kwargs:
+            payload["kwargs"] = dict(self.kwargs)
+        if self.action is not None:
+            payload["action"] = self.action
+        if self.language is not None:
+            payload["language"] = self.language
+        request = dict(self.request)
+        if request.get("path_info") == request.get("path"):
+            request.pop("path_info", None)
+        if request:
+            payload["request"] = request
         try:
             json.dumps(payload)
         except (TypeError, ValueError) as exc:
@@ -102,11 +125,15 @@ class IssueJob:
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> IssueJob:
-        """Rebuild a job from :meth:`to_payload`'s output."""
+        """Rebuild a job from :meth:`to_payload`'s output (any version's: a field left out
+        takes its default)."""
         values = dict(payload)
         values["initkwargs"] = {
             key: decode_value(value) for key, value in (values.get("initkwargs") or {}).items()
         }
+        request = values.get("request")
+        if request and "path" in request and "path_info" not in request:
+            values["request"] = {**request, "path_info": request["path"]}
         return cls(**values)
 
 
@@ -240,6 +267,25 @@ def log_job_failure(job: IssueJob) -> None:
         job.view_name,
         job.request.get("path", ""),
     )
+
+
+def close_broken_connections() -> None:
+    """Close each open database connection that saw an error and no longer works, so that the
+    next query opens a new one.
+
+    For task workers that keep connections from job to job and never check them (RQ's
+    ``SimpleWorker``): after a database restart one job fails, not every job after it. A
+    working connection is kept whatever its age (the worker decides how long it lives), and
+    one inside a transaction is left alone.
+    """
+    for connection in connections.all(initialized_only=True):
+        if (
+            connection.connection is not None
+            and connection.errors_occurred
+            and not connection.in_atomic_block
+            and not connection.is_usable()
+        ):
+            connection.close()
 
 
 def run_issue_job_logged(job: IssueJob, *, manage_connections: bool = True) -> None:

@@ -8,10 +8,26 @@ already runs (``django-tasks-db`` on its database, RQ on Redis, ...). Django 6.0
 
 from __future__ import annotations
 
+import threading
 from typing import Any
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from resetkit.executors.base import BaseIssueExecutor
 from resetkit.executors.jobs import IssueJob
+
+# The task bound to each (backend, queue, priority), built once: binding validates the pair
+# against the backend, which each enqueue does again anyway. Dropped when TASKS changes.
+_bound: dict[tuple[str, str, int | None], Any] = {}
+_bound_lock = threading.Lock()
+
+
+@receiver(setting_changed)
+def _forget_bound_tasks(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("TASKS", "INSTALLED_APPS"):
+        with _bound_lock:
+            _bound.clear()
 
 
 class TasksExecutor(BaseIssueExecutor):
@@ -33,13 +49,20 @@ class TasksExecutor(BaseIssueExecutor):
         self.priority = priority
 
     def get_task(self) -> Any:
-        """Return the task, bound to this executor's backend and queue."""
-        from resetkit.tasks import issue_reset_tokens
+        """Return the task, bound to this executor's backend and queue (built once per process
+        and ``TASKS`` setting)."""
+        key = (self.backend, self.queue_name, self.priority)
+        task = _bound.get(key)
+        if task is None:
+            from resetkit.tasks import issue_reset_tokens
 
-        options: dict[str, Any] = {"backend": self.backend, "queue_name": self.queue_name}
-        if self.priority is not None:
-            options["priority"] = self.priority
-        return issue_reset_tokens.using(**options)
+            options: dict[str, Any] = {"backend": self.backend, "queue_name": self.queue_name}
+            if self.priority is not None:
+                options["priority"] = self.priority
+            task = issue_reset_tokens.using(**options)
+            with _bound_lock:
+                _bound[key] = task
+        return task
 
     def submit(self, job: IssueJob) -> None:
         self.get_task().enqueue(job.to_payload())

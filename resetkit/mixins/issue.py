@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from django.conf import settings
-from django.db import router, transaction
+from django.db import router
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -18,7 +19,7 @@ from rest_framework.response import Response
 from resetkit.backends import DuplicateTokenError, ResetTokenLike, configured_lifetime
 from resetkit.conf import resetkit_settings
 from resetkit.events import log_issue_outcome, log_throttled
-from resetkit.exceptions import is_schema_error, log_schema_error
+from resetkit.exceptions import StoreUnavailable, is_schema_error, log_schema_error
 from resetkit.executors import (
     BaseIssueExecutor,
     IssueJob,
@@ -28,7 +29,7 @@ from resetkit.executors import (
 )
 from resetkit.executors.jobs import JOB_META_KEYS, meta_key, snapshot_request
 from resetkit.loading import import_from_setting
-from resetkit.locking import lock_user_row
+from resetkit.locking import lock_user_row, reset_transaction
 from resetkit.mixins.base import ResetStepMixin
 from resetkit.signals import reset_password_token_created, reset_requested_for_unknown_address
 from resetkit.throttling import AccountTokenBudget, client_ident
@@ -110,7 +111,16 @@ class TokenIssueMixin(ResetStepMixin):
         spent: list[Any] = []
         for user in users:
             (budgeted if self.consume_account_budget(user) else spent).append(user)
-        tokens = [self.issue_token(user) for user in budgeted]
+        tokens: list[ResetTokenLike] = []
+        try:
+            for user in budgeted:
+                tokens.append(self.issue_token(user))
+        except Exception:
+            # No budget spent without a token: a user who asks again once the store is back
+            # must not find the tries of the outage counted.
+            for user in budgeted[len(tokens) :]:
+                self.refund_account_budget(user)
+            raise
         # Kept for callers that issue programmatically (resetkit.views.generate_token_for_email).
         self.issued_tokens = tokens
         for token in tokens:
@@ -200,6 +210,12 @@ class TokenIssueMixin(ResetStepMixin):
         spent, and no token is issued. The answer does not change either way."""
         return AccountTokenBudget(resetkit_settings.ACCOUNT_TOKEN_RATE).consume(user)
 
+    def refund_account_budget(self, user: Any) -> None:
+        """Give back what :meth:`consume_account_budget` counted for ``user`` when no token
+        could be issued after all. Best effort: the budget's cache may be down too."""
+        with contextlib.suppress(StoreUnavailable):
+            AccountTokenBudget(resetkit_settings.ACCOUNT_TOKEN_RATE).refund(user)
+
     def handle_no_eligible_account(self, validated_data: Mapping[str, Any]) -> None:
         """Called when no eligible account matched, where the work runs (the executor). Does
         nothing, unless ``NO_INFORMATION_LEAKAGE`` is off: then the work runs before the answer,
@@ -228,7 +244,7 @@ class TokenIssueMixin(ResetStepMixin):
         generator = flow.get_token_generator()
         if flow.revokes_earlier_tokens():
             using = router.db_for_write(type(user))
-            with transaction.atomic(using=using):
+            with reset_transaction(using, store):
                 lock_user_row(user, using)
                 store.revoke_user_tokens(user)
                 return self._create_token(store, generator, user)

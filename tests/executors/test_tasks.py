@@ -3,14 +3,18 @@ only records (to read what a broker would hold). tests/e2e/ runs real workers.""
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import OperationalError
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from resetkit.executors import TasksExecutor
@@ -131,3 +135,76 @@ def test_a_view_a_worker_cannot_import_fails_the_request_with_a_clear_error(user
 
 def test_the_task_decorator_comes_from_the_tasks_framework() -> None:
     assert task_decorator().__module__.split(".")[0] in {"django", "django_tasks"}
+
+
+def task_exceptions() -> Any:
+    return importlib.import_module(f"{tasks_framework().__name__}.exceptions")
+
+
+def test_the_bound_task_follows_the_tasks_setting(user, recorded) -> None:
+    """The task bound to a backend and queue is built once, and again when ``TASKS`` changes:
+    a queue the backend no longer has is refused at once, not at some later enqueue."""
+    executor = TasksExecutor(**RECORDED["OPTIONS"])
+    assert executor.get_task() is TasksExecutor(**RECORDED["OPTIONS"]).get_task()
+    assert executor.get_task().queue_name == "resets"
+    recorded_backend = dict(settings.TASKS["recorded"], QUEUES=["other"])
+    with (
+        override_settings(TASKS={**settings.TASKS, "recorded": recorded_backend}),
+        pytest.raises(task_exceptions().TaskException, match="resets"),
+    ):
+        executor.get_task()
+    assert executor.get_task().queue_name == "resets"
+
+
+def test_a_changed_issue_executor_setting_is_followed(user, recorded) -> None:
+    """The configured executor is resolved once, and again whenever ``RESETKIT`` changes."""
+    with resetkit_overrides(ISSUE_EXECUTOR=RECORDED):
+        assert request_reset("alice@example.com").status_code == 200
+    with resetkit_overrides(ISSUE_EXECUTOR="resetkit.executors.InlineExecutor"):
+        assert request_reset("alice@example.com").status_code == 200
+    with resetkit_overrides(ISSUE_EXECUTOR=RECORDED):
+        assert request_reset("alice@example.com").status_code == 200
+    assert len(recorded) == 2
+
+
+class FakeConnection:
+    """A database connection as ``close_broken_connections()`` sees it."""
+
+    def __init__(self, *, usable: bool, errors: bool = True, atomic: bool = False) -> None:
+        self.connection = object()
+        self.errors_occurred = errors
+        self.in_atomic_block = atomic
+        self.usable = usable
+        self.closed = False
+
+    def is_usable(self) -> bool:
+        return self.usable
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_worker_replaces_a_broken_database_connection_before_the_next_job(
+    user, signals, recorded, monkeypatch
+) -> None:
+    """A worker that keeps its connections from job to job (RQ's SimpleWorker) and never
+    checks them: after a database restart one job fails, and the next one reconnects. A
+    working connection is kept, and so is one inside a transaction."""
+    from resetkit.executors import jobs
+
+    broken, working = FakeConnection(usable=False), FakeConnection(usable=True)
+    in_transaction = FakeConnection(usable=False, atomic=True)
+    no_error = FakeConnection(usable=False, errors=False)
+    everyone = [broken, working, in_transaction, no_error]
+    monkeypatch.setattr(
+        jobs, "connections", SimpleNamespace(all=lambda initialized_only=False: everyone)
+    )
+    with resetkit_overrides(ISSUE_EXECUTOR=RECORDED):
+        assert request_reset("alice@example.com").status_code == 200
+    from resetkit.tasks import issue_reset_tokens
+
+    [result] = recorded
+    issue_reset_tokens.call(*result.args, **result.kwargs)
+    assert [connection.closed for connection in everyone] == [True, False, False, False]
+    [token] = signals.tokens
+    assert token.user == user
