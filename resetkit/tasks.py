@@ -12,9 +12,12 @@ from typing import Any
 TASK_NAME = "issue_reset_tokens"
 
 
-def _issue_reset_tokens(payload: dict[str, Any]) -> None:
+def _issue_reset_tokens(payload: str | dict[str, Any]) -> None:
     """Rebuild the job's view and issue and deliver its tokens, on the worker's database
-    connections (kept from job to job; a broken one is replaced)."""
+    connections (kept from job to job; a broken one is replaced). ``payload`` is the job as
+    a JSON string (or, as enqueued by earlier versions, its decoded dict)."""
+    import json
+
     from resetkit.executors.jobs import (
         IssueJob,
         close_broken_connections,
@@ -23,7 +26,7 @@ def _issue_reset_tokens(payload: dict[str, Any]) -> None:
     )
 
     close_broken_connections()
-    job = IssueJob.from_payload(payload)
+    job = IssueJob.from_payload(json.loads(payload) if isinstance(payload, str) else payload)
     try:
         run_issue_job(job)
     except Exception:

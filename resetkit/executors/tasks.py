@@ -8,6 +8,7 @@ already runs (``django-tasks-db`` on its database, RQ on Redis, ...). Django 6.0
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -65,4 +66,6 @@ class TasksExecutor(BaseIssueExecutor):
         return task
 
     def submit(self, job: IssueJob) -> None:
-        self.get_task().enqueue(job.to_payload())
+        # One JSON string, not the nested dict: the Tasks framework walks and copies a task's
+        # arguments several times per enqueue (``normalize_json``), a string in one step.
+        self.get_task().enqueue(json.dumps(job.to_payload(), separators=(",", ":")))

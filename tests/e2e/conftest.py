@@ -584,19 +584,12 @@ def worker_argv(backend: str, worker_name: str) -> list[str]:
     ]  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Site:
-    backend: str = request.param
-    require_services(backend)
-    stack = cleanup_stack(request)
-
-    workdir = tmp_path_factory.mktemp(f"e2e-{backend}")
-    db_name = stack.enter_context(scratch_database(backend))
-    cache_prefix = f"resetkit-e2e-{secrets.token_hex(4)}"
-    if backend == "rq":
-        stack.enter_context(redis_keys_cleared(cache_prefix))
-    sink, smtp_port = stack.enter_context(smtp_sink())
-    env = {
+def site_environment(
+    backend: str, db_name: str, smtp_port: int, cache_prefix: str, **extra: str
+) -> dict[str, str]:
+    """The environment of the e2e project's processes: its settings, database, mail sink and
+    cache prefix (``extra``: more ``RESETKIT_E2E_*`` variables)."""
+    return {
         **os.environ,
         # pytest-django exported the suite's settings; this project has its own.
         "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
@@ -610,7 +603,23 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         "RESETKIT_E2E_SMTP_PORT": str(smtp_port),
         "RESETKIT_E2E_CACHE_PREFIX": cache_prefix,
         "REDIS_URL": REDIS_URL,
+        **extra,
     }
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Site:
+    backend: str = request.param
+    require_services(backend)
+    stack = cleanup_stack(request)
+
+    workdir = tmp_path_factory.mktemp(f"e2e-{backend}")
+    db_name = stack.enter_context(scratch_database(backend))
+    cache_prefix = f"resetkit-e2e-{secrets.token_hex(4)}"
+    if backend == "rq":
+        stack.enter_context(redis_keys_cleared(cache_prefix))
+    sink, smtp_port = stack.enter_context(smtp_sink())
+    env = site_environment(backend, db_name, smtp_port, cache_prefix)
     site = Site(backend=backend, db_name=db_name, env=env, sink=sink, workdir=workdir)
     site.manage("migrate", "--no-input", "--verbosity", "0")
     create_users(site)

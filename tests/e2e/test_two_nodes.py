@@ -13,7 +13,6 @@ each request to one node or the other, with the client's address in ``X-Forwarde
 from __future__ import annotations
 
 import dataclasses
-import os
 import secrets
 import threading
 from typing import Any
@@ -22,12 +21,6 @@ import pytest
 
 from benchmarks.support import free_port, gunicorn_argv
 from tests.e2e.conftest import (
-    PG_HOST,
-    PG_PORT,
-    PG_USER,
-    REDIS_URL,
-    REPO_ROOT,
-    SETTINGS_MODULE,
     USERS,
     Site,
     StoredTask,
@@ -37,6 +30,7 @@ from tests.e2e.conftest import (
     redis_keys_cleared,
     require_services,
     scratch_database,
+    site_environment,
     smtp_sink,
     started,
     wait_until_serving,
@@ -77,21 +71,7 @@ def nodes(
     cache_prefix = f"resetkit-e2e-{secrets.token_hex(4)}"
     stack.enter_context(redis_keys_cleared(cache_prefix, rq=False))
     sink, smtp_port = stack.enter_context(smtp_sink(delay=SMTP_DELAY))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
-        "PYTHONPATH": str(REPO_ROOT),
-        "PYTHONUNBUFFERED": "1",
-        "RESETKIT_E2E_BACKEND": "database",
-        "RESETKIT_E2E_LIMITS": "shipped",
-        "RESETKIT_E2E_DB_NAME": db_name,
-        "RESETKIT_E2E_PG_HOST": PG_HOST,
-        "RESETKIT_E2E_PG_PORT": PG_PORT,
-        "RESETKIT_E2E_PG_USER": PG_USER,
-        "RESETKIT_E2E_SMTP_PORT": str(smtp_port),
-        "RESETKIT_E2E_CACHE_PREFIX": cache_prefix,
-        "REDIS_URL": REDIS_URL,
-    }
+    env = site_environment(BACKEND, db_name, smtp_port, cache_prefix, RESETKIT_E2E_LIMITS="shipped")
     shared = Site(backend="database", db_name=db_name, env=env, sink=sink, workdir=workdir)
     shared.manage("migrate", "--no-input", "--verbosity", "0")
     create_users(shared)

@@ -73,6 +73,25 @@ def test_what_the_broker_holds_is_json_without_a_token(user, signals, recorded) 
     assert token.key not in stored
 
 
+def test_the_job_travels_as_one_json_string_and_old_dict_payloads_still_run(
+    user, signals, recorded
+) -> None:
+    """A string is what the Tasks framework checks and copies in one step; jobs queued by an
+    earlier version (the decoded dict) still run after an upgrade."""
+    with resetkit_overrides(ISSUE_EXECUTOR=RECORDED):
+        request_reset("alice@example.com")
+        request_reset("alice@example.com")
+    first, second = recorded
+    assert [type(arg) for arg in first.args] == [str]
+    assert json.loads(first.args[0])["lookup_value"] == "alice@example.com"
+
+    from resetkit.tasks import issue_reset_tokens
+
+    issue_reset_tokens.call(*first.args)
+    issue_reset_tokens.call(json.loads(second.args[0]))
+    assert [t.user for t in signals.tokens] == [user, user]
+
+
 def test_overridden_hooks_run_in_the_task(make_user, seen, recorded) -> None:
     make_user(email="alice@example.com", username="alice")
     staff = make_user(email="staff@example.com", username="staff", is_staff=True)
