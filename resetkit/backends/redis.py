@@ -193,11 +193,16 @@ def _outage_errors() -> tuple[type[BaseException], ...]:
     or without a reachable node, a replica that has not been promoted yet."""
     from redis import exceptions
 
+    # redis-py before 8.2 has no RedisClusterUnreachableError: it raises the base class,
+    # RedisClusterException, when no node of a Cluster answers.
+    unreachable = getattr(
+        exceptions, "RedisClusterUnreachableError", exceptions.RedisClusterException
+    )
     return (
         exceptions.ClusterDownError,
         exceptions.TryAgainError,
         exceptions.ReadOnlyError,
-        exceptions.RedisClusterUnreachableError,
+        unreachable,
         exceptions.SlotNotCoveredError,
     )
 

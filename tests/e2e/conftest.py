@@ -537,8 +537,11 @@ class StoredTask:
 
     @property
     def payload(self) -> dict[str, Any]:
+        """The job, decoded: the task's one argument is the job as a JSON string."""
         [payload] = self.args
-        return payload
+        assert isinstance(payload, str), f"expected the job as a JSON string: {payload!r}"
+        decoded: dict[str, Any] = json.loads(payload)
+        return decoded
 
 
 def can_log_in(site: Site, username: str, password: str) -> bool:

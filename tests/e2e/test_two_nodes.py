@@ -71,7 +71,9 @@ def nodes(
     cache_prefix = f"resetkit-e2e-{secrets.token_hex(4)}"
     stack.enter_context(redis_keys_cleared(cache_prefix, rq=False))
     sink, smtp_port = stack.enter_context(smtp_sink(delay=SMTP_DELAY))
-    env = site_environment(BACKEND, db_name, smtp_port, cache_prefix, RESETKIT_E2E_LIMITS="shipped")
+    env = site_environment(
+        "database", db_name, smtp_port, cache_prefix, RESETKIT_E2E_LIMITS="shipped"
+    )
     shared = Site(backend="database", db_name=db_name, env=env, sink=sink, workdir=workdir)
     shared.manage("migrate", "--no-input", "--verbosity", "0")
     create_users(shared)
