@@ -53,7 +53,7 @@ from django.core.cache import BaseCache, caches
 from django.utils import timezone
 
 from resetkit.exceptions import unavailable_on_outage
-from resetkit.redis_client import RedisPrimary, redis_primary, run_script
+from resetkit.redis_client import RedisPrimary, run_script, scripting_primary
 
 __all__ = ["SLICES", "Hit", "WindowCounter"]
 
@@ -181,9 +181,7 @@ class WindowCounter:
         return [*range(number - self.slices, number), number + 1]
 
     def _redis(self) -> RedisPrimary | None:
-        """The primary of a Django ``RedisCache`` holding plain integers, else ``None``."""
-        primary = redis_primary(self.cache)
-        return primary if primary is not None and primary.plain_integers else None
+        return scripting_primary(self.cache)
 
     def _counts(self, ident: str, numbers: list[int]) -> dict[int, int]:
         if not numbers:

@@ -49,8 +49,7 @@ def reset_transaction(using: str, store: Any) -> Iterator[None]:
     request, never an account (as with a store outside any database, a cache). Either way the
     password change voids the token, whose fingerprint no longer matches.
     """
-    database_alias = getattr(store, "database_alias", None)
-    store_db = database_alias() if callable(database_alias) else None
+    store_db = store.database_alias()
     with ExitStack() as blocks:
         blocks.enter_context(transaction.atomic(using=using))
         if store_db is not None and store_db != using:

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.core.cache import BaseCache
 
-__all__ = ["RedisPrimary", "redis_primary", "run_script"]
+__all__ = ["RedisPrimary", "redis_primary", "run_script", "scripting_primary"]
 
 _SCRIPTS: dict[str, Any] = {}
 _PRIMARY_ATTRIBUTE = "_resetkit_redis_primary"
@@ -75,6 +75,14 @@ def redis_primary(cache: BaseCache) -> RedisPrimary | None:
         found = cache.__dict__[_PRIMARY_ATTRIBUTE] = _find_primary(cache)
     primary: RedisPrimary | None = found
     return primary
+
+
+def scripting_primary(cache: BaseCache) -> RedisPrimary | None:
+    """The primary of ``cache`` when it is a ``RedisCache`` storing integers as plain numbers
+    (what the Lua scripts of the cache store and the counters read and ``INCR``); else
+    ``None``, and callers keep to the portable cache API."""
+    primary = redis_primary(cache)
+    return primary if primary is not None and primary.plain_integers else None
 
 
 def _find_primary(cache: BaseCache) -> RedisPrimary | None:

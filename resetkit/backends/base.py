@@ -166,6 +166,39 @@ class BaseTokenStore:
 
     # -- defaulted ---------------------------------------------------------------------------
 
+    def database_alias(self) -> str | None:
+        """The database this store writes its tokens to, which a reset's transaction must
+        span (:func:`resetkit.locking.reset_transaction`); ``None`` for a store outside any
+        database."""
+        return None
+
+    def for_validation(self) -> BaseTokenStore:
+        """The store the validate step looks tokens up with: this one, unless a store offers a
+        reader that may lag (the ORM store's ``validate_reads_from_replica``)."""
+        return self
+
+    def build_token(
+        self,
+        key: str,
+        digest: str,
+        user: Any,
+        created_at: datetime,
+        ip_address: str | None,
+        user_agent: str,
+        password_fingerprint: str,
+    ) -> ResetToken:
+        """A :class:`ResetToken` of this store, its expiry derived from ``created_at``."""
+        return ResetToken(
+            key=key,
+            digest=digest,
+            user=user,
+            created_at=created_at,
+            expires_at=self.expires_at(created_at),
+            ip_address=ip_address or None,
+            user_agent=user_agent,
+            password_fingerprint=password_fingerprint,
+        )
+
     def get_token_for_users(self, key: str, users: Sequence[Any]) -> ResetTokenLike | None:
         """Return the live token for ``key`` if it belongs to one of ``users``, else ``None``.
 

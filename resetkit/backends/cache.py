@@ -53,7 +53,7 @@ from resetkit.backends.packing import (
     unpack_pk,
 )
 from resetkit.backends.user_lookup import find_user
-from resetkit.redis_client import RedisPrimary, redis_primary, run_script
+from resetkit.redis_client import RedisPrimary, run_script, scripting_primary
 
 # KEYS: the user's stamp key; ARGV: a fresh stamp, the stamp's expiry. The current stamp,
 # created if missing, kept alive at least that long (never shortened).
@@ -101,10 +101,7 @@ class CacheTokenStore(BaseTokenStore):
         return caches[self.cache_alias]
 
     def _primary(self) -> RedisPrimary | None:
-        """The primary of a Django ``RedisCache`` keeping stamps as plain numbers, else
-        ``None`` (the portable path)."""
-        primary = redis_primary(self.cache)
-        return primary if primary is not None and primary.plain_integers else None
+        return scripting_primary(self.cache)
 
     def _get_many(self, cache_keys: Sequence[str]) -> dict[str, Any]:
         """The entries found under ``cache_keys``: from the primary on Redis, remembered for a
@@ -225,15 +222,14 @@ class CacheTokenStore(BaseTokenStore):
                     raise DuplicateTokenError("this key was issued concurrently; use another")
             finally:
                 self.cache.delete(lock_key)
-        return ResetToken(
-            key=key,
-            digest=digest,
-            user=user,
-            created_at=created_at,
-            expires_at=self.expires_at(created_at),
-            ip_address=ip_address or None,
-            user_agent=user_agent,
-            password_fingerprint=unpack_hex(value[5]),
+        return self.build_token(
+            key,
+            digest,
+            user,
+            created_at,
+            ip_address,
+            user_agent,
+            unpack_hex(value[5]),
         )
 
     def _unexpired(self, value: Any) -> bool:
@@ -327,15 +323,14 @@ class CacheTokenStore(BaseTokenStore):
             self.cache.delete(cache_key)
             return None
         created_at = datetime.fromtimestamp(created_ts, tz=dt_timezone.utc)
-        return ResetToken(
-            key=key,
-            digest=cache_key.rsplit(":", 1)[1],
-            user=user,
-            created_at=created_at,
-            expires_at=self.expires_at(created_at),
-            ip_address=unpack_ip(ip_address),
-            user_agent=user_agent,
-            password_fingerprint=unpack_hex(fingerprint),
+        return self.build_token(
+            key,
+            cache_key.rsplit(":", 1)[1],
+            user,
+            created_at,
+            unpack_ip(ip_address),
+            user_agent,
+            unpack_hex(fingerprint),
         )
 
     @outage_boundary

@@ -422,15 +422,14 @@ class RedisTokenStore(BaseTokenStore):
         )
         if not issued:
             raise DuplicateTokenError("this key is already outstanding; use another")
-        return ResetToken(
-            key=key,
-            digest=digest,
-            user=user,
-            created_at=created_at,
-            expires_at=self.expires_at(created_at),
-            ip_address=ip_address or None,
-            user_agent=user_agent,
-            password_fingerprint=fingerprint,
+        return self.build_token(
+            key,
+            digest,
+            user,
+            created_at,
+            ip_address,
+            user_agent,
+            fingerprint,
         )
 
     @redis_boundary
@@ -472,15 +471,14 @@ class RedisTokenStore(BaseTokenStore):
             self.connection.client.delete(self.token_redis_key(digest))
             return None
         created_at = EPOCH + timedelta(microseconds=int(created_us))
-        return ResetToken(
-            key=key,
-            digest=digest,
-            user=user,
-            created_at=created_at,
-            expires_at=self.expires_at(created_at),
-            ip_address=unpack_ip(ip),
-            user_agent=user_agent,
-            password_fingerprint=fingerprint_text,
+        return self.build_token(
+            key,
+            digest,
+            user,
+            created_at,
+            unpack_ip(ip),
+            user_agent,
+            fingerprint_text,
         )
 
     def _consume(self, token: Any, revoke: bool) -> bool:

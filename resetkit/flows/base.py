@@ -236,16 +236,9 @@ class PasswordResetFlow(ShortCodeHooks):
         ``validate_reads_from_replica``). Short codes are always read fresh: a 404 from a
         lagging replica would cost an attempt of their budget."""
         store = self.get_token_store()
-        step = getattr(self.view, "get_reset_step", None)
-        for_validation = getattr(store, "for_validation", None)
-        if (
-            callable(step)
-            and step() == "validate"
-            and callable(for_validation)
-            and not self.presents_short_codes()
-        ):
-            reader: BaseTokenStore = for_validation()
-            return reader
+        validating = self.view is not None and self.view.get_reset_step() == "validate"
+        if validating and not self.presents_short_codes():
+            return store.for_validation()
         return store
 
     def token_not_found(self) -> NoReturn:

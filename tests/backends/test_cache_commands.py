@@ -96,8 +96,8 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     """``redis``: the store and counters talk to Redis directly (scripts); ``portable``: the
     cache API only, as on any other cache."""
     if request.param == "portable":
-        monkeypatch.setattr("resetkit.backends.cache.redis_primary", lambda cache: None)
-        monkeypatch.setattr("resetkit.counters.redis_primary", lambda cache: None)
+        monkeypatch.setattr("resetkit.backends.cache.scripting_primary", lambda cache: None)
+        monkeypatch.setattr("resetkit.counters.scripting_primary", lambda cache: None)
     return str(request.param)
 
 
